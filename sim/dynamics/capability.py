@@ -1,0 +1,47 @@
+"""Capability mapping from log10 effective training compute: horizon, automation, loss, hazard."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MINUTES_PER_HOUR = 60.0
+
+
+def horizon_minutes(log10_effective_flop: float, reference_log10_flop: float,
+                    reference_minutes: float, oom_per_doubling: float) -> float:
+    """METR-style 50% time horizon (minutes): doubles every ``oom_per_doubling`` OOM of compute."""
+    doublings = (log10_effective_flop - reference_log10_flop) / oom_per_doubling
+    return reference_minutes * 2.0 ** doublings
+
+
+def automated_fraction(horizon_min: float, reliability: float, hours_min: np.ndarray,
+                       hours_max: np.ndarray) -> np.ndarray:
+    """Share of each category's tasks that fit in ``reliability`` x the horizon.
+
+    Task lengths spread log-uniformly over [hours_min, hours_max], so the share rises linearly in
+    log horizon from 0 at the shortest task to exactly 1 at the longest.
+    """
+    reliable_hours = horizon_min * reliability / MINUTES_PER_HOUR
+    lo, hi = np.log(hours_min), np.log(hours_max)
+    return np.clip((math.log(reliable_hours) - lo) / (hi - lo), 0.0, 1.0)
+
+
+def chinchilla_optimal_loss(flop: float, E: float, A: float, B: float, alpha: float,
+                            beta: float) -> float:
+    """Loss (nats/token) of the compute-optimal model at training compute C = 6 N D (FLOP)."""
+    half = flop / 6.0
+    g = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+    n_opt = g * half ** (beta / (alpha + beta))
+    d_opt = half / n_opt
+    return E + A * n_opt ** -alpha + B * d_opt ** -beta
+
+
+def hazard_per_year(log10_effective_flop: float, reference_log10_flop: float, base: float,
+                    growth_per_oom: float, pace_oom_per_year: float, oversight_oom_per_year: float,
+                    pace_exponent: float) -> float:
+    """Incident hazard (1/year): rises with capability and with pace beyond oversight capacity."""
+    capability = growth_per_oom ** (log10_effective_flop - reference_log10_flop)
+    overload = max(1.0, pace_oom_per_year / oversight_oom_per_year) ** pace_exponent
+    return base * capability * overload
