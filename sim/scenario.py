@@ -12,7 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 
 MAX_SCENARIO_BYTES = 1_000_000  # refuse files over 1 MB: scenarios are hand-written, never that big
 
@@ -74,11 +75,13 @@ class Meta(Strict):
                             assumption="agents decide monthly; the continuous state is sub-stepped",
                             description="agent decision steps per year")
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Meta:
-        if self.end_year <= self.start_year:
-            raise ValueError(f"end_year must be after start_year {self.start_year}")
-        return self
+    @field_validator("end_year")
+    @classmethod
+    def _end_after_start(cls, value: float, info: ValidationInfo) -> float:
+        start = info.data.get("start_year")
+        if start is not None and value <= start:
+            raise ValueError(f"must be after start_year ({start})")
+        return value
 
 
 class Hardware(Strict):
@@ -186,11 +189,13 @@ class Capability(Strict):
                                                  "working year",
                                       description="longest economic task (log-uniform spread)")
 
-    @model_validator(mode="after")
-    def _economy_range(self) -> Capability:
-        if self.economy_task_hours_max <= self.economy_task_hours_min:
-            raise ValueError("economy_task_hours_max must exceed economy_task_hours_min")
-        return self
+    @field_validator("economy_task_hours_max")
+    @classmethod
+    def _economy_range(cls, value: float, info: ValidationInfo) -> float:
+        low = info.data.get("economy_task_hours_min")
+        if low is not None and value <= low:
+            raise ValueError(f"must exceed economy_task_hours_min ({low})")
+        return value
 
 
 class Scaling(Strict):
@@ -215,11 +220,13 @@ class TaskCategory(Strict):
                               description="longest task of the category")
     review: bool = Field(False, description="true for human review of AI-made changes")
 
-    @model_validator(mode="after")
-    def _range(self) -> TaskCategory:
-        if self.task_hours_max <= self.task_hours_min:
-            raise ValueError("task_hours_max must exceed task_hours_min")
-        return self
+    @field_validator("task_hours_max")
+    @classmethod
+    def _range(cls, value: float, info: ValidationInfo) -> float:
+        low = info.data.get("task_hours_min")
+        if low is not None and value <= low:
+            raise ValueError(f"must exceed task_hours_min ({low})")
+        return value
 
 
 def _task(name: str, lo: float, hi: float, review: bool = False) -> TaskCategory:
@@ -451,8 +458,16 @@ def _schema_walk(model: type[BaseModel], keys: list[str | int]) -> None:
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
     """Apply ``dotted.path=value`` overrides to raw scenario data; values are parsed as TOML."""
+    data, problems = _apply_overrides(data, overrides)
+    if problems:
+        raise ScenarioError(source, problems)
+    return data
+
+
+def _apply_overrides(data: dict[str, Any],
+                     overrides: list[str]) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
     data = _deep_copy(data)
-    problems = []
+    problems: list[tuple[str, str, Any]] = []
     for item in overrides:
         if "=" not in item:
             problems.append(("--set", "expected dotted.path=value", item))
@@ -469,9 +484,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
             _assign(data, keys, _parse_value(text.strip()))
         except (IndexError, KeyError, TypeError) as exc:
             problems.append((path, f"cannot set: {exc}", text))
-    if problems:
-        raise ScenarioError(source, problems)
-    return data
+    return data, problems
 
 
 def _deep_copy(value: Any) -> Any:
@@ -567,9 +580,16 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     """Load, override and validate a scenario file (the one loader of ixsim)."""
     source = str(path)
     data = read_toml(path)
+    problems: list[tuple[str, str, Any]] = []
     if overrides:
-        data = apply_overrides(data, overrides, source)
-    return parse_scenario(data, source)
+        data, problems = _apply_overrides(data, overrides)
+    try:
+        scenario = parse_scenario(data, source)
+    except ScenarioError as exc:
+        raise ScenarioError(source, problems + exc.problems) from None
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
 
 
 def field_table(model: type[BaseModel] = Scenario, prefix: str = "") -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ class Lab(mesa.Agent):
     def finish_run(self) -> None:
         """Deploy the run's system once the run has ended."""
         m = self.model
-        if not self.training or m.step_index < self.run_end_step:
+        if not self.training or m.step_index + 1 < self.run_end_step:  # after `run_months` advances
             return
         self.training = False
         self.generation += 1

@@ -7,7 +7,7 @@ import math
 from sim.dynamics.growth import phi
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
-_REL_MIN = 1e-9  # the closed form is continuous through g + delta = 0; keep the divisor off 0
+_REL_MIN = 1e-9  # below this |g + delta| the integral uses its limit (the form is continuous)
 
 
 def balanced_stock(purchase_rate: float, growth: float, depreciation: float) -> float:
@@ -27,10 +27,12 @@ def stock_step(stock: float, purchase_rate: float, growth: float, depreciation: 
     stock over the step (FLOP/s x years).
     """
     rel = growth + depreciation
-    if abs(rel) < _REL_MIN:
-        rel = _REL_MIN
     end = math.exp(-depreciation * dt) * (stock + purchase_rate * phi(rel, dt))
     mid = math.exp(-depreciation * dt / 2) * (stock + purchase_rate * phi(rel, dt / 2))
     decay = phi(-depreciation, dt)
-    integral = stock * decay + purchase_rate * (phi(growth, dt) - decay) / rel
-    return end, mid, integral
+    if abs(rel) < _REL_MIN:  # limit of (phi(g) - phi(-delta)) / (g + delta): integral of tau e^(-delta tau)
+        x = -depreciation
+        ramp = dt * dt / 2 if abs(x * dt) < 1e-9 else (math.exp(x * dt) * (x * dt - 1) + 1) / (x * x)
+    else:
+        ramp = (phi(growth, dt) - decay) / rel
+    return end, mid, stock * decay + purchase_rate * ramp

@@ -12,6 +12,16 @@ import math
 _CD = 1e-3  # |rho| below this uses the Cobb-Douglas limit (the CES differs from it by O(rho))
 
 
+def _ces(log_a: float, log_b: float, rho: float) -> tuple[float, float]:
+    """(ln of (e^log_a + e^log_b)^(1/rho), share of the first term), computed in logs.
+
+    Logs keep extreme inputs (1e-300 researchers, rho = -20) from overflowing.
+    """
+    top, low = (log_a, log_b) if log_a >= log_b else (log_b, log_a)
+    lse = top + math.log1p(math.exp(low - top))
+    return lse / rho, math.exp(log_a - lse)
+
+
 def review_limited(ai: float, humans: float, review_automation: float,
                    review_ratio: float) -> tuple[float, float]:
     """AI labour that passes human review: 1/A_eff = 1/A + (1 - f_review)/(ratio * H).
@@ -43,17 +53,16 @@ def task_labour(humans: float, ai: float, automated: float, rho: float) -> tuple
         return total, (ai / total if total > 0.0 else 0.0)
     if humans <= 0.0:
         # only AI: the unautomated tasks are undone (complements) or absent (substitutes)
-        if rho < 0.0:
+        if rho < _CD:
             return 0.0, 0.0
         return automated ** ((1.0 - rho) / rho) * ai, 1.0
     if abs(rho) < _CD:
         share = automated
         log_l = share * math.log(ai / automated) + (1 - share) * math.log(humans / (1 - automated))
         return math.exp(log_l), share
-    t_ai = automated ** (1.0 - rho) * ai ** rho
-    t_h = (1.0 - automated) ** (1.0 - rho) * humans ** rho
-    total = t_ai + t_h
-    return total ** (1.0 / rho), t_ai / total
+    log_l, share = _ces((1.0 - rho) * math.log(automated) + rho * math.log(ai),
+                        (1.0 - rho) * math.log1p(-automated) + rho * math.log(humans), rho)
+    return math.exp(log_l), share
 
 
 def research_input(labour_ratio: float, compute_ratio: float, labour_weight: float,
@@ -68,7 +77,7 @@ def research_input(labour_ratio: float, compute_ratio: float, labour_weight: flo
     if labour_weight <= 0.0:
         return compute_ratio, 0.0
     if labour_ratio <= 0.0 or compute_ratio <= 0.0:
-        if rho < 0.0:
+        if rho < _CD:  # complements (and the Cobb-Douglas limit): a missing input stops research
             return 0.0, 0.0
         if labour_ratio <= 0.0:
             return (1.0 - labour_weight) ** (1.0 / rho) * compute_ratio, 0.0
@@ -76,7 +85,6 @@ def research_input(labour_ratio: float, compute_ratio: float, labour_weight: flo
     if abs(rho) < _CD:
         w = labour_weight
         return math.exp(w * math.log(labour_ratio) + (1 - w) * math.log(compute_ratio)), w
-    t_l = labour_weight * labour_ratio ** rho
-    t_c = (1.0 - labour_weight) * compute_ratio ** rho
-    total = t_l + t_c
-    return total ** (1.0 / rho), t_l / total
+    log_r, share = _ces(math.log(labour_weight) + rho * math.log(labour_ratio),
+                        math.log1p(-labour_weight) + rho * math.log(compute_ratio), rho)
+    return math.exp(log_r), share

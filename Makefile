@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`. `make bench` measures speed.
+SHELL := /bin/bash
+# The first Python >= 3.12 on PATH (pyenv's shims honour .python-version).
+PYTHON ?= $(shell for p in python3.12 python3.13 python3 python; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench install params-doc clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found (install it, or set PYTHON=...)"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[train,dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ixsim run scenarios/baseline.toml --out out/baseline
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_bench.py
+
+params-doc: $(STAMP)
+	$(BIN)/ixsim params --markdown > docs/parameters.md.tmp && mv docs/parameters.md.tmp docs/parameters.md
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,50 @@
+"""The one place that writes files: every output goes to a temporary file, then is renamed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def staged(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_path, target)
+
+
+def write_all(writers: dict[str, Callable[[Path], None]], directory: str | Path) -> list[Path]:
+    """Write several files into ``directory`` so that none is replaced unless all were written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for name, write in writers.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            os.close(fd)
+            temps.append((Path(tmp), directory / name))
+            write(Path(tmp))
+    except BaseException:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, final in temps:
+        os.replace(tmp, final)
+    return [final for _, final in temps]
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file atomically."""
+    with staged(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -1,0 +1,83 @@
+"""Static figures of a run (matplotlib, Agg): the 2x2 trajectory figure written by ``ixsim run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from analysis.atomic import staged  # noqa: E402
+from sim.results import RunResult  # noqa: E402
+
+EVENT_ROWS = ("training_run_finished", "run_reported", "software_oom", "rnd_automation",
+              "successor_training")
+HORIZON_MARKS = ((60.0, "1 hour"), (60.0 * 8, "1 workday"), (60.0 * 8 * 21, "1 work-month"),
+                 (60.0 * 2000, "1 work-year"))
+
+
+def _per_lab(result: RunResult, column: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    labs = result.labs
+    out = {}
+    for name in result.lab_names:
+        mask = labs["lab"] == name
+        out[name] = (labs["time"][mask], labs[column][mask])
+    return out
+
+
+def trajectory_figure(result: RunResult, path: str | Path) -> None:
+    """Effective compute per lab; R&D automation and progress multiplier; horizon; events."""
+    w = result.world
+    t = w["time"]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    ax = axes[0, 0]
+    for name, (lt, values) in _per_lab(result, "effective_flop").items():
+        ax.semilogy(lt, values, label=name, lw=1.6)
+    ax.set_title("Effective training compute of each lab's deployed system")
+    ax.set_ylabel("FLOP (2023 software)")
+    ax.legend(fontsize=8, loc="upper left")
+
+    ax = axes[0, 1]
+    ax.plot(t, w["rnd_automation"], color="tab:blue", lw=1.8, label="AI R&D automated")
+    ax.plot(t, w["review_automation"], color="tab:blue", lw=1.2, ls="--",
+            label="human review automated")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("share automated (most automated lab)")
+    ax.set_title("R&D automation and progress multiplier")
+    ax2 = ax.twinx()
+    ax2.semilogy(t, w["rnd_progress_multiplier"], color="tab:red", lw=1.4,
+                 label="progress multiplier")
+    ax2.set_ylabel("progress multiplier (x humans alone)", color="tab:red")
+    lines = ax.get_lines() + ax2.get_lines()
+    ax.legend(lines, [ln.get_label() for ln in lines], fontsize=8, loc="upper left")
+
+    ax = axes[1, 0]
+    ax.semilogy(t, w["frontier_horizon_minutes"], color="tab:green", lw=1.8)
+    for minutes, label in HORIZON_MARKS:
+        ax.axhline(minutes, color="grey", lw=0.6, ls=":")
+        ax.text(t[0], minutes * 1.15, label, fontsize=7, color="grey")
+    ax.set_title("50% time horizon of the frontier system")
+    ax.set_ylabel("minutes")
+    ax.set_xlabel("year")
+
+    ax = axes[1, 1]
+    ev = result.events
+    colours = {name: f"C{i % 10}" for i, name in enumerate(result.lab_names)}
+    for row, kind in enumerate(EVENT_ROWS):
+        xs = [x for x, k in zip(ev["time"], ev["kind"]) if k == kind]
+        cs = [colours[lab] for lab, k in zip(ev["lab"], ev["kind"]) if k == kind]
+        ax.scatter(xs, np.full(len(xs), row), c=cs, s=14, marker="|" if row < 2 else "o")
+    ax.set_yticks(range(len(EVENT_ROWS)), [k.replace("_", " ") for k in EVENT_ROWS], fontsize=8)
+    ax.set_xlim(t[0], t[-1])
+    ax.set_ylim(-0.7, len(EVENT_ROWS) - 0.3)
+    ax.set_title("Events (colour = lab)")
+    ax.set_xlabel("year")
+    for a in axes.flat:
+        a.grid(alpha=0.3)
+    fig.suptitle(f"ixsim: {result.scenario} (seed {result.seed})", fontsize=12)
+    with staged(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
+    plt.close(fig)

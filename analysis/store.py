@@ -1,0 +1,52 @@
+"""Run outputs on disk: summary.json and Parquet tables (world, labs, events), written atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis.atomic import write_all
+from sim.results import EVENT_COLUMNS, RunResult
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    """Stable JSON text of a summary (sorted keys, full float precision)."""
+    return json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _table(columns: dict[str, Any]) -> pa.Table:
+    return pa.table({name: pa.array(list(v) if not hasattr(v, "dtype") or v.dtype == object else v)
+                     for name, v in columns.items()})
+
+
+def _events_table(events: dict[str, list[Any]]) -> pa.Table:
+    schema = pa.schema([("time", pa.float64()), ("kind", pa.string()), ("lab", pa.string()),
+                        ("value", pa.float64()), ("detail", pa.string())])
+    return pa.table({name: events[name] for name in EVENT_COLUMNS}, schema=schema)
+
+
+def _parquet_writer(table: pa.Table):
+    def write(path: Path) -> None:
+        # no statistics timestamps or pandas metadata: bytes depend only on the data
+        pq.write_table(table, path, compression="zstd")
+    return write
+
+
+def write_run(result: RunResult, directory: str | Path,
+              extra: dict[str, Any] | None = None) -> list[Path]:
+    """Write summary.json, world.parquet, labs.parquet and events.parquet for one run."""
+    summary = dict(result.summary)
+    if extra:
+        summary.update(extra)
+    text = summary_json(summary)
+    writers = {
+        "world.parquet": _parquet_writer(_table(result.world)),
+        "labs.parquet": _parquet_writer(_table(result.labs)),
+        "events.parquet": _parquet_writer(_events_table(result.events)),
+        "summary.json": lambda p: p.write_text(text, encoding="utf-8"),
+    }
+    return write_all(writers, directory)

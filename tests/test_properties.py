@@ -1,0 +1,94 @@
+"""Property tests: random valid scenarios never crash or emit NaN/inf; higher r never delays
+successor training."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from sim.model import simulate
+from sim.results import LAB_COLUMNS
+from sim.scenario import parse_scenario
+
+
+@st.composite
+def scenarios(draw, min_growth: float = 0.6, min_end: float = 2024.0, max_oom: float = 2.0,
+              min_ceiling: float = 1.0):
+    """Random valid scenarios around the baseline's structure, shortened to keep tests fast.
+
+    ``min_growth`` bounds the yearly growth factors of spending, hardware and researchers.
+    """
+    n_labs = draw(st.integers(1, 3))
+    labs = []
+    for i in range(n_labs):
+        shares = [draw(st.floats(0.01, 1.0)) for _ in range(4)]
+        total = sum(shares)
+        shares = [s / total for s in shares]
+        shares[-1] = 1.0 - sum(shares[:-1])
+        labs.append({
+            "name": f"lab{i}",
+            # lab 0 leads every input; others are fractions of it
+            "compute_flop_per_s": 5e18 * (1.0 if i == 0 else draw(st.floats(0.01, 1.0))),
+            "researchers": 1000.0 * (1.0 if i == 0 else draw(st.floats(0.0, 1.0))),
+            "initial_system_flop": 2.1e25 * (1.0 if i == 0 else draw(st.floats(0.01, 1.0))),
+            "run_months": draw(st.integers(1, 12)),
+            "shares": dict(zip(("training", "experiments", "internal_inference", "deployment"),
+                               shares if i == 0 else labs[0]["shares"].values())),
+        })
+    edges = [{"source": "lab0", "target": f"lab{i}", "weight": draw(st.floats(0.0, 3.0))}
+             for i in range(1, n_labs)]
+    data = {
+        "meta": {"name": "random", "end_year": draw(st.floats(min_end, 2045.0))},
+        "software": {
+            "returns_r": draw(st.floats(0.3, 4.0)),
+            "beta": draw(st.floats(0.05, 2.0)),
+            "rate_per_year": draw(st.floats(0.1, 3.0)),
+            "ceiling_oom": draw(st.floats(min_ceiling, 20.0)),
+            "labour_weight": draw(st.floats(0.0, 1.0)),
+            "compute_rho": draw(st.floats(-5.0, 0.8)),
+        },
+        "labour": {
+            "task_rho": draw(st.floats(-5.0, 0.8)),
+            "review_ratio": draw(st.floats(0.1, 1000.0)),
+            "researcher_growth_per_year": draw(st.floats(max(min_growth, 0.5), 1.5)),
+        },
+        "hardware": {"price_performance_growth_per_year": draw(st.floats(min_growth, 2.0))},
+        "investment": {
+            "spend_growth_per_year": draw(st.floats(min_growth, 5.0)),
+            "value_capture_share": draw(st.floats(0.0, 0.05)),
+        },
+        "capability": {"oom_per_horizon_doubling": draw(st.floats(0.2, max_oom))},
+        "labs": labs,
+        "networks": {"spillover": edges},
+    }
+    return parse_scenario(data)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=scenarios(), seed=st.integers(0, 2**31))
+def test_random_valid_scenarios_never_crash_or_emit_nan(spec, seed):
+    result = simulate(spec, seed=seed)
+    for name, values in result.world.items():
+        assert np.all(np.isfinite(values)), name
+    for name in LAB_COLUMNS:
+        assert np.all(np.isfinite(result.labs[name])), name
+    for key, value in result.summary.items():
+        assert not (isinstance(value, float) and not math.isfinite(value)), key
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=scenarios(min_growth=1.0, min_end=2035.0, max_oom=0.7, min_ceiling=6.0), step=st.floats(0.05, 1.5), seed=st.integers(0, 1000))
+def test_raising_r_never_delays_successor_training(spec, step, seed):
+    """Holds where research inputs do not shrink and lab 0 leads: a larger lambda = r*beta then
+    only speeds up the leading lab (R/R0 >= 1), and every later step follows monotonically."""
+    low = spec.model_copy(deep=True)
+    high = spec.model_copy(deep=True)
+    high.software.returns_r = min(10.0, spec.software.returns_r + step)
+    t_low = simulate(low, seed=seed).summary["successor_training_year"]
+    t_high = simulate(high, seed=seed).summary["successor_training_year"]
+    event("successor reached" if t_low is not None else "no successor before end")
+    if t_low is not None:
+        assert t_high is not None and t_high <= t_low + 1e-9
