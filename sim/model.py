@@ -74,13 +74,11 @@ class TakeoffModel(mesa.Model):
         self.task_names = [t.name for t in rnd]
         w = np.array([t.weight for t in rnd], dtype=float)
         self.task_weight = w / w.sum()
-        self.task_lo = np.array([t.task_hours_min for t in rnd])
-        self.task_hi = np.array([t.task_hours_max for t in rnd])
-        self.review_lo = np.array([review.task_hours_min])
-        self.review_hi = np.array([review.task_hours_max])
+        self.task_lo = [t.task_hours_min for t in rnd]
+        self.task_hi = [t.task_hours_max for t in rnd]
+        self.review_lo, self.review_hi = [review.task_hours_min], [review.task_hours_max]
         c = sc.capability
-        self.econ_lo = np.array([c.economy_task_hours_min])
-        self.econ_hi = np.array([c.economy_task_hours_max])
+        self.econ_lo, self.econ_hi = [c.economy_task_hours_min], [c.economy_task_hours_max]
 
     def _spillover_neighbours(self) -> list[list[tuple[Lab, float]]]:
         by_name = {lab.name: lab for lab in self.lab_list}
@@ -331,33 +329,35 @@ class TakeoffModel(mesa.Model):
                                      risk.pace_exponent)
         if row > 0:
             self.cum_hazard += hazard * self.dt
-        self.world[row] = (
-            self.year,
-            max(lab.best_physical for lab in labs),
-            frontier.best_effective,
-            frontier.horizon,
-            max(lab.rnd_mass for lab in labs),
-            max(lab.review_auto for lab in labs),
-            max(lab.multiplier for lab in labs),
-            math.exp(max(lab.log_s for lab in labs)),
-            max(lab.econ_auto for lab in labs),
-            sum(lab.stock for lab in labs),
-            sum(lab.spend_now for lab in labs),
-            sum(lab.revenue for lab in labs),
-            sum(lab.ai_researchers for lab in labs),
-            sum(lab.humans for lab in labs),
-            hazard,
-            -math.expm1(-self.cum_hazard),
-            cap.chinchilla_optimal_loss(frontier.best_effective, s.E, s.A, s.B, s.alpha, s.beta),
-            float(any(lab.trains_successor for lab in labs)),
-        )
+        best_physical = rnd = review = mult = log_s = econ = 0.0
+        stock = spend = revenue = ai = humans = 0.0
+        successor = False
         rows = self.lab_rows[row]
         for lab in labs:
+            best_physical = max(best_physical, lab.best_physical)
+            rnd = max(rnd, lab.rnd_mass)
+            review = max(review, lab.review_auto)
+            mult = max(mult, lab.multiplier)
+            log_s = max(log_s, lab.log_s)
+            econ = max(econ, lab.econ_auto)
+            stock += lab.stock
+            spend += lab.spend_now
+            revenue += lab.revenue
+            ai += lab.ai_researchers
+            humans += lab.humans
+            successor = successor or lab.trains_successor
             rows[lab.index] = (
                 lab.stock, lab.spend_now, lab.revenue, math.exp(lab.log_s), lab.best_physical,
                 lab.best_effective, lab.horizon, lab.rnd_mass, lab.review_auto, lab.econ_auto,
                 lab.multiplier, lab.humans, lab.ai_researchers, lab.research,
             )
+        self.world[row] = (
+            self.year, best_physical, frontier.best_effective, frontier.horizon, rnd, review, mult,
+            math.exp(log_s), econ, stock, spend, revenue, ai, humans, hazard,
+            -math.expm1(-self.cum_hazard),
+            cap.chinchilla_optimal_loss(frontier.best_effective, s.E, s.A, s.B, s.alpha, s.beta),
+            float(successor),
+        )
 
 
 def simulate(spec: Scenario, seed: int = 0) -> RunResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,16 +17,19 @@ def horizon_minutes(log10_effective_flop: float, reference_log10_flop: float,
     return reference_minutes * 2.0 ** doublings
 
 
-def automated_fraction(horizon_min: float, reliability: float, hours_min: np.ndarray,
-                       hours_max: np.ndarray) -> np.ndarray:
+def automated_fraction(horizon_min: float, reliability: float, hours_min: Sequence[float],
+                       hours_max: Sequence[float]) -> np.ndarray:
     """Share of each category's tasks that fit in ``reliability`` x the horizon.
 
     Task lengths spread log-uniformly over [hours_min, hours_max], so the share rises linearly in
     log horizon from 0 at the shortest task to exactly 1 at the longest.
     """
-    reliable_hours = horizon_min * reliability / MINUTES_PER_HOUR
-    lo, hi = np.log(hours_min), np.log(hours_max)
-    return np.clip((math.log(reliable_hours) - lo) / (hi - lo), 0.0, 1.0)
+    log_h = math.log(horizon_min * reliability / MINUTES_PER_HOUR)
+    out = []
+    for lo, hi in zip(hours_min, hours_max):
+        lo, hi = math.log(lo), math.log(hi)
+        out.append(min(1.0, max(0.0, (log_h - lo) / (hi - lo))))
+    return np.array(out)
 
 
 def chinchilla_optimal_loss(flop: float, E: float, A: float, B: float, alpha: float,
