@@ -9,6 +9,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _publishable(path: Path) -> None:
+    """mkstemp makes 0600 files; give outputs the usual permissions (0666 less the umask)."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 @contextlib.contextmanager
 def staged(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
@@ -21,6 +32,7 @@ def staged(target: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    _publishable(tmp_path)
     os.replace(tmp_path, target)
 
 
@@ -40,6 +52,7 @@ def write_all(writers: dict[str, Callable[[Path], None]], directory: str | Path)
             tmp.unlink(missing_ok=True)
         raise
     for tmp, final in temps:
+        _publishable(tmp)
         os.replace(tmp, final)
     return [final for _, final in temps]
 
