@@ -14,7 +14,8 @@ from analysis.atomic import staged  # noqa: E402
 from sim.results import RunResult  # noqa: E402
 
 EVENT_ROWS = ("training_run_finished", "run_reported", "software_oom", "rnd_automation",
-              "successor_training")
+              "successor_training", "incident_minor", "incident_major", "policy_change",
+              "policy_repeal", "relocation_started", "evasion_detected", "treaty")
 HORIZON_MARKS = ((60.0, "1 hour"), (60.0 * 8, "1 workday"), (60.0 * 8 * 21, "1 work-month"),
                  (60.0 * 2000, "1 work-year"))
 
@@ -68,12 +69,12 @@ def trajectory_figure(result: RunResult, path: str | Path) -> None:
     colours = {name: f"C{i % 10}" for i, name in enumerate(result.lab_names)}
     for row, kind in enumerate(EVENT_ROWS):
         xs = [x for x, k in zip(ev["time"], ev["kind"]) if k == kind]
-        cs = [colours[lab] for lab, k in zip(ev["lab"], ev["kind"]) if k == kind]
+        cs = [colours.get(lab, "grey") for lab, k in zip(ev["lab"], ev["kind"]) if k == kind]
         ax.scatter(xs, np.full(len(xs), row), c=cs, s=14, marker="|" if row < 2 else "o")
     ax.set_yticks(range(len(EVENT_ROWS)), [k.replace("_", " ") for k in EVENT_ROWS], fontsize=8)
     ax.set_xlim(t[0], t[-1])
     ax.set_ylim(-0.7, len(EVENT_ROWS) - 0.3)
-    ax.set_title("Events (colour = lab)")
+    ax.set_title("Events (colour = lab; grey = regulators and world)")
     ax.set_xlabel("year")
     for a in axes.flat:
         a.grid(alpha=0.3)

@@ -38,7 +38,7 @@ def _parquet_writer(table: pa.Table):
 
 def write_run(result: RunResult, directory: str | Path,
               extra: dict[str, Any] | None = None) -> list[Path]:
-    """Write summary.json, world.parquet, labs.parquet and events.parquet for one run."""
+    """Write summary.json, world/labs/events Parquet tables and network.json for one run."""
     summary = dict(result.summary)
     if extra:
         summary.update(extra)
@@ -47,6 +47,8 @@ def write_run(result: RunResult, directory: str | Path,
         "world.parquet": _parquet_writer(_table(result.world)),
         "labs.parquet": _parquet_writer(_table(result.labs)),
         "events.parquet": _parquet_writer(_events_table(result.events)),
+        "network.json": lambda p: p.write_text(
+            json.dumps(result.network, indent=1, sort_keys=True) + "\n", encoding="utf-8"),
         "summary.json": lambda p: p.write_text(text, encoding="utf-8"),
     }
     return write_all(writers, directory)

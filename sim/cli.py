@@ -59,6 +59,7 @@ def _fmt(value: Any) -> str:
 
 
 SUMMARY_ROWS = (
+    ("scenario", "scenario", ""),
     ("successor_training_year", "AI trains its successor autonomously", "year"),
     ("rnd_automation_20_year", "20% of AI R&D automated", "year"),
     ("rnd_automation_50_year", "50% of AI R&D automated", "year"),
@@ -67,7 +68,14 @@ SUMMARY_ROWS = (
     ("peak_effective_compute_growth_oom_per_year", "peak effective-compute growth", "OOM/year"),
     ("final_frontier_effective_flop", "frontier effective compute at end", "FLOP"),
     ("final_horizon_minutes", "frontier 50% time horizon at end", "minutes"),
-    ("cumulative_risk", "P(at least one incident)", "probability"),
+    ("max_leader_lead_months", "largest lead of the leader", "months"),
+    ("final_compute_hhi", "concentration of effective compute (HHI)", "0..1"),
+    ("final_unreviewed_share", "R&D decisions without human review", "share"),
+    ("incidents_minor", "minor incidents", "count"),
+    ("incidents_major", "major incidents", "count"),
+    ("policy_changes", "policy changes (enacted or repealed)", "count"),
+    ("first_pause_year", "first pause in force", "year"),
+    ("treaty_year", "treaty formed", "year"),
     ("reported_training_runs", "training runs reported to regulators", "runs"),
 )
 
@@ -115,7 +123,7 @@ def run(
         return
     out_console.print(_summary_table(summary, f"ixsim run: {spec.meta.name} (seed {seed})"))
     out_console.print(f"wrote {folder}/summary.json, world.parquet, labs.parquet, events.parquet, "
-                      "trajectory.png", highlight=False)
+                      "network.json, trajectory.png", highlight=False)
 
 
 @app.command()
@@ -200,6 +208,18 @@ def params(
         cells.append(r["source"] or f"assumption: {r['assumption']}")
         table.add_row(*cells)
     out_console.print(table)
+
+
+def _register_extra_commands() -> None:
+    """Commands that live with their own code (analysis, training)."""
+    from analysis.backtest_cli import backtest_command
+
+    app.command("backtest", help="Compare the default calibration from 2023 to today with the "
+                                 "published rates (exit 0 only if every check passes).")(
+        backtest_command)
+
+
+_register_extra_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

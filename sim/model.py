@@ -1,35 +1,32 @@
-"""TakeoffModel: monthly agent steps over exact, adaptively sub-stepped continuous dynamics.
-
-Agents decide once a step (a month by default). Between steps the continuous state (compute
-stocks, software levels) is integrated with closed forms and adaptive sub-steps, so an explosive
-phase inside one month is resolved. Everything recorded goes into preallocated numpy arrays.
-"""
+"""TakeoffModel: labs, their AI systems and regulators in monthly agent steps over exact,
+adaptively sub-stepped continuous dynamics (``sim/continuous.py``), recorded into preallocated
+arrays (``sim/recorder.py``)."""
 
 from __future__ import annotations
 
 import math
 
 import mesa
-import numpy as np
 
 from sim.agents import AISystem, Lab, Regulator
+from sim.continuous import ContinuousDynamics
 from sim.dynamics import capability as cap
-from sim.dynamics import labour, software
-from sim.dynamics.compute import SECONDS_PER_YEAR, balanced_stock, stock_step
-from sim.dynamics.growth import capped_log_growth, phi
-from sim.results import LAB_COLUMNS, WORLD_COLUMNS, RunResult, summarise
+from sim.dynamics.compute import balanced_stock
+from sim.networks import build_graph
+from sim.recorder import Recorder
+from sim.results import RunResult, summarise
+from sim.schema.actors import POLICY_LEVELS
 from sim.scenario import Scenario
 
 LN10 = math.log(10.0)
-MAX_DU_PER_SUBSTEP = 0.25  # nats of ln S one sub-step may add (accuracy control when k varies)
-MAX_SUBSTEPS_PER_STEP = 100_000  # guard against a runaway loop, far above any real need
 AUTOMATION_MILESTONES = (0.2, 0.5, 1.0)
-_MULTIPLIER_FLOOR = 1e-12  # humans-only research input floor (relative), keeps multipliers finite
+NEWS_MILESTONE = 0.5  # the automation level that makes headlines (raises concern)
 _MIN_BALANCED_RATE = 0.01  # 1/year: g + delta floor for a lab's starting balanced-growth path
+TREATY_LEVELS = tuple(POLICY_LEVELS.index(n) for n in ("pause", "compute_cap", "licensing"))
 
 
-class TakeoffModel(mesa.Model):
-    """Labs, their AI systems and regulators on calibrated compute, software and capability laws."""
+class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
+    """One scenario run: ``step()`` is one month of decisions; ``run()`` returns the result."""
 
     def __init__(self, spec: Scenario, seed: int = 0):
         super().__init__(rng=seed)
@@ -42,18 +39,26 @@ class TakeoffModel(mesa.Model):
         self.year = self.t0
         self.step_index = 0
         self.events: list[tuple[float, str, int, float, str]] = []
-        self._init_constants()
-        self.labs = Lab.create_agents(self, len(spec.labs), list(range(len(spec.labs))),
-                                      list(spec.labs))
-        self.lab_list: list[Lab] = sorted(self.labs, key=lambda lab: lab.index)
-        self.regulators = {r.jurisdiction: Regulator(self, r.jurisdiction, r.reporting_threshold_flop)
-                           for r in spec.regulators}
-        self.neighbours = self._spillover_neighbours()
-        self._init_labs()
-        rows = self.n_steps + 1
-        self.world = np.zeros((rows, len(WORLD_COLUMNS)))
-        self.lab_rows = np.zeros((rows, len(self.lab_list), len(LAB_COLUMNS)))
+        self.concern = 0.0
+        self.major_incident = False
+        self.milestone_news = False
+        self.news_milestone_seen = False
+        self.incident_count = self.policy_change_count = 0
         self.cum_hazard = 0.0
+        self.pace_oom_per_year = 0.0
+        self.treaty_levels: set[int] = set()
+        self._active: list[Lab] | None = None
+        self._uniforms: list[float] = []
+        self._init_constants()
+        strategies = spec.strategy_map()
+        n = len(spec.labs)
+        self.labs = Lab.create_agents(self, n, list(range(n)), list(spec.labs),
+                                      [strategies[lab.strategy] for lab in spec.labs])
+        self.lab_list: list[Lab] = sorted(self.labs, key=lambda lab: lab.index)
+        self.regulators = {r.jurisdiction: Regulator(self, r) for r in spec.regulators}
+        self._init_networks()
+        self._init_labs()
+        self._init_records()
         self._record(0)
 
     # -- set-up -----------------------------------------------------------------------------
@@ -71,83 +76,111 @@ class TakeoffModel(mesa.Model):
         self.ref_log10_flop = math.log10(sc.capability.reference_training_flop)
         rnd = [t for t in sc.tasks if not t.review]
         review = next(t for t in sc.tasks if t.review)
-        self.task_names = [t.name for t in rnd]
-        w = np.array([t.weight for t in rnd], dtype=float)
-        self.task_weight = w / w.sum()
+        w = [t.weight for t in rnd]
+        self.task_weight = [x / sum(w) for x in w]
         self.task_lo = [t.task_hours_min for t in rnd]
         self.task_hi = [t.task_hours_max for t in rnd]
         self.review_lo, self.review_hi = [review.task_hours_min], [review.task_hours_max]
         c = sc.capability
         self.econ_lo, self.econ_hi = [c.economy_task_hours_min], [c.economy_task_hours_max]
 
-    def _spillover_neighbours(self) -> list[list[tuple[Lab, float]]]:
+    def _init_networks(self) -> None:
+        net = self.spec.networks
+        self.spillover_graph = build_graph(net.spillover, [lab.name for lab in self.lab_list])
+        self.coordination_graph = build_graph(net.coordination, list(self.regulators))
         by_name = {lab.name: lab for lab in self.lab_list}
-        out: list[list[tuple[Lab, float]]] = [[] for _ in self.lab_list]
-        rate = self.spec.networks.spillover_rate_per_year
-        for e in self.spec.networks.spillover:
-            a, b = by_name[e.source], by_name[e.target]
-            if a is not b and e.weight * rate > 0:
-                out[a.index].append((b, e.weight * rate))
-                out[b.index].append((a, e.weight * rate))
-        return out
+        self.spill_neighbours: list[list[tuple[Lab, float]]] = [[] for _ in self.lab_list]
+        for lab in self.lab_list:
+            for other, data in sorted(self.spillover_graph[lab.name].items()):
+                rate = data["weight"] * net.spillover_rate_per_year
+                if rate > 0:
+                    self.spill_neighbours[lab.index].append((by_name[other], rate))
+        for jur, regulator in self.regulators.items():
+            regulator.neighbours = [(self.regulators[other], data["weight"]) for other, data
+                                    in sorted(self.coordination_graph[jur].items())]
 
     def _init_labs(self) -> None:
-        g0 = self.log_spend_growth + self.log_pp_growth + self.log_util_growth
-        depreciation = self.spec.hardware.depreciation_per_year
-        rel = max(g0 + depreciation, _MIN_BALANCED_RATE)
-        price = self.price_performance(self.t0)
         for lab in self.lab_list:
-            # Start on the balanced-growth path: spending that sustains the stock's growth.
-            lab.spend0 = lab.stock * rel / price
-            lab.stock = balanced_stock(lab.spend0 * price, rel - depreciation, depreciation)
-            lab.growth = g0
-            lab.spend_now = lab.spend_next = lab.spend0
-            lab.rnd_auto = np.zeros(len(self.task_names))
-            flop = lab.spec.initial_system_flop
-            self.deploy(lab, flop, flop)
-        # Research input is normalised to the lab with the largest compute at start (R/R0 = 1).
-        ref = max(self.lab_list, key=lambda lab: (lab.stock, -lab.index))
-        self.labour0 = 1.0
-        self.compute0 = 1.0
+            lab.rnd_auto = [0.0] * len(self.task_lo)
+            lab.entered_year = self.t0
+            if lab.active:
+                self._start_lab(lab)
+        # Research input is normalised to the largest lab at start (R/R0 = 1 there).
+        present = self.active_labs or self.lab_list
+        ref = max(present, key=lambda lab: (lab.stock, -lab.index))
+        self.labour0 = self.compute0 = 1.0
         per_s = ref.s_inf * ref.stock / self.spec.labour.inference_flop_per_s_per_researcher
         self.labour0 = max(self._labour(ref, ref.humans, per_s)[0], 1e-300)
         self.compute0 = max(ref.s_exp * ref.stock, 1e-300)
-        for lab in self.lab_list:
-            per_s = lab.s_inf * lab.stock / self.spec.labour.inference_flop_per_s_per_researcher
-            self._research_outputs(lab, lab.humans, per_s, lab.s_exp * lab.stock / self.compute0)
+        for lab in self.active_labs:
+            self._lab_outputs_now(lab)
+        for ctl in self.spec.export_controls:
+            self.log_event("export_controls", -1, ctl.price_multiplier,
+                           f"on {ctl.target} from {ctl.start_year:.2f}", year=self.t0)
 
-    # -- rules the agents call ------------------------------------------------------------
+    def _start_lab(self, lab: Lab) -> None:
+        """Put a lab on its balanced-growth path now and deploy its initial system."""
+        g0 = self.log_spend_growth + self.log_pp_growth + self.log_util_growth
+        depreciation = self.spec.hardware.depreciation_per_year
+        rel = max(g0 + depreciation, _MIN_BALANCED_RATE)
+        price = self.price_performance(self.year) / self.export_price_multiplier(lab.jurisdiction)
+        lab.spend0 = lab.stock * rel / price
+        lab.stock = balanced_stock(lab.spend0 * price, rel - depreciation, depreciation)
+        lab.growth = g0
+        lab.spend_now = lab.spend_next = lab.spend0
+        flop = lab.spec.initial_system_flop
+        self.deploy(lab, flop, flop)
 
-    def price_performance(self, year: float) -> float:
-        """Effective FLOP/s bought per USD at ``year``: hardware x utilisation, each capped."""
-        hw = self.spec.hardware
-        tau = year - self.t0
-        log_p = (math.log(hw.flop_per_s_per_usd_2023)
-                 + capped_log_growth(tau, self.log_pp_growth, hw.price_performance_ceiling_oom * LN10)
-                 + capped_log_growth(tau, self.log_util_growth, hw.utilisation_ceiling_oom * LN10))
-        return math.exp(log_p)
+    def _lab_outputs_now(self, lab: Lab) -> None:
+        per_s = lab.s_inf * lab.stock / self.spec.labour.inference_flop_per_s_per_researcher
+        self._research_outputs(lab, lab.humans, per_s, lab.s_exp * lab.stock / self.compute0)
 
-    def gwp(self, year: float) -> float:
-        """Gross world product (USD/year) without AI feedback."""
-        return self.spec.investment.gwp_usd_2023 * math.exp(self.log_gwp_growth * (year - self.t0))
+    @property
+    def active_labs(self) -> list[Lab]:
+        """Labs that have entered, in index order (cached; changes only when a lab enters)."""
+        if self._active is None:
+            self._active = [lab for lab in self.lab_list if lab.active]
+        return self._active
 
-    def spend_rule(self, lab: Lab, year: float) -> float:
-        """Compute spending (USD/year): investor-driven growth until reinvested revenue exceeds
-        it, capped at a share of gross world product."""
-        inv = self.spec.investment
-        base = lab.spend0 * math.exp(self.log_spend_growth * (year - self.t0))
-        wanted = max(base, inv.revenue_reinvestment_share * lab.revenue)
-        return min(wanted, inv.max_spend_share_of_gwp * self.gwp(year))
+    # -- what agents ask of the world ------------------------------------------------------
 
-    def planned_run_flop(self, lab: Lab, months: int) -> float:
-        """Physical FLOP a run of ``months`` started now uses if compute keeps its growth."""
-        return lab.s_train * lab.stock * phi(lab.growth, months / 12.0) * SECONDS_PER_YEAR
+    def uniform(self) -> float:
+        """One draw from the run's seeded generator (the only source of chance), in blocks."""
+        if not self._uniforms:
+            self._uniforms = self.rng.random(256).tolist()[::-1]
+        return self._uniforms.pop()
+
+    def enter(self, lab: Lab) -> None:
+        """A new lab enters now with its configured compute and initial system."""
+        lab.active = True
+        self._active = None
+        lab.entered_year = self.year
+        self._start_lab(lab)
+        self._lab_outputs_now(lab)
+        self.log_event("lab_entered", lab.index, lab.stock, f"{lab.strategy.name} strategy")
 
     def regulator_for(self, jurisdiction: str) -> Regulator | None:
         return self.regulators.get(jurisdiction)
 
+    def rival_gap_months(self, lab: Lab) -> float:
+        """Months of frontier progress between a lab and its nearest active rival (inf if none)."""
+        return self.rival_gaps.get(lab.index, math.inf)
+
+    def _update_rival_gaps(self) -> None:
+        labs = sorted(self.active_labs, key=lambda lab: lab.best_effective)
+        pace = max(self.pace_oom_per_year, 0.1)
+        self.rival_gaps: dict[int, float] = {}
+        logs = [math.log10(lab.best_effective) for lab in labs]
+        for i, lab in enumerate(labs):
+            near = min((abs(logs[i] - logs[j]) for j in (i - 1, i + 1) if 0 <= j < len(labs)),
+                       default=math.inf)
+            self.rival_gaps[lab.index] = 12.0 * near / pace
+
     def log_event(self, kind: str, lab: int, value: float, detail: str = "",
                   year: float | None = None) -> None:
+        """Append an event; ``lab`` is an index, or -1 for world and regulator events."""
+        if kind in ("policy_change", "policy_repeal"):
+            self.policy_change_count += 1
         self.events.append((self.year if year is None else year, kind, lab, float(value), detail))
 
     def deploy(self, lab: Lab, physical: float, effective: float) -> AISystem:
@@ -160,12 +193,13 @@ class TakeoffModel(mesa.Model):
         review = float(cap.automated_fraction(horizon, rel, self.review_lo, self.review_hi)[0])
         econ = float(cap.automated_fraction(horizon, rel, self.econ_lo, self.econ_hi)[0])
         system = AISystem(self, lab, lab.generation, self.year, physical, effective, horizon, auto,
-                          review, econ)
+                          review, econ, lab.multiplier, self.assurance(lab))
         if effective >= lab.best_effective:
             lab.deployed = system
             lab.best_physical, lab.best_effective, lab.horizon = physical, effective, horizon
             lab.rnd_auto = auto
-            lab.rnd_mass = 1.0 if bool(np.all(auto >= 1.0)) else float(auto @ self.task_weight)
+            full = bool(all(a >= 1.0 for a in auto))
+            lab.rnd_mass = 1.0 if full else float(sum(a * w for a, w in zip(auto, self.task_weight)))
             lab.review_auto, lab.econ_auto = review, econ
             self._milestone_events(lab, system)
         return system
@@ -176,133 +210,86 @@ class TakeoffModel(mesa.Model):
                 lab.milestones.add(level)
                 self.log_event("rnd_automation", lab.index, level,
                                f"{lab.rnd_mass:.3f} of AI R&D automated")
+                if level == NEWS_MILESTONE and not self.news_milestone_seen:
+                    self.news_milestone_seen = self.milestone_news = True
+                    self.concern = min(1.0, self.concern + self.spec.risk.concern_per_milestone)
         if not lab.trains_successor and system.trains_successor:
             lab.trains_successor = True
             self.log_event("successor_training", lab.index, system.effective_flop,
                            f"generation {system.generation} can train its successor autonomously")
 
-    # -- continuous dynamics ----------------------------------------------------------------
+    # -- risk --------------------------------------------------------------------------------
 
-    def _labour(self, lab: Lab, humans: float, ai: float) -> tuple[float, float]:
-        """Cognitive labour (researcher-equivalents) and its elasticity to AI labour."""
-        p = self.spec.labour
-        reviewed, e_review = labour.review_limited(ai, humans, lab.review_auto, p.review_ratio)
-        total, e_task = labour.task_labour(humans, reviewed, lab.rnd_mass, p.task_rho)
-        return total, e_review * e_task
+    def overload(self) -> float:
+        """How far the frontier's pace exceeds what oversight absorbs (>= 1)."""
+        risk = self.spec.risk
+        return max(1.0, self.pace_oom_per_year / risk.oversight_oom_per_year) ** risk.pace_exponent
 
-    def _research(self, lab: Lab, log_s: float, humans: float, ai_per_s: float,
-                  compute_ratio: float) -> tuple[float, float]:
-        """Research input R/R0 and d ln R/d ln S at software level ``log_s``."""
-        sw = self.spec.software
-        total, e_labour = self._labour(lab, humans, ai_per_s * math.exp(log_s))
-        research, e_research = labour.research_input(total / self.labour0, compute_ratio,
-                                                     sw.labour_weight, sw.compute_rho)
-        return research, e_labour * e_research
+    def assurance(self, lab: Lab) -> float:
+        """Alignment assurance 0..1: safety effort against the pace it must keep up with."""
+        share = lab.safety_share
+        half = self.spec.risk.safety_half_share * self.overload()
+        return share / (share + half) if share + half > 0 else 0.0
 
-    def _research_outputs(self, lab: Lab, humans: float, ai_per_s: float,
-                          compute_ratio: float) -> None:
-        """Record research input, AI labour and the progress multiplier vs humans alone."""
-        sw = self.spec.software
-        lab.humans = humans
-        lab.ai_researchers = ai_per_s * math.exp(lab.log_s)
-        lab.research = self._research(lab, lab.log_s, humans, ai_per_s, compute_ratio)[0]
-        human_only = labour.research_input(humans / self.labour0, compute_ratio, sw.labour_weight,
-                                           sw.compute_rho)[0]
-        floor = max(human_only, _MULTIPLIER_FLOOR * lab.research, 1e-300)
-        lab.multiplier = (lab.research / floor) ** self.lam if lab.research > 0 else 1.0
+    def _incidents(self) -> None:
+        """Hazard per lab; sample incidents; update public concern (decays, jumps on news)."""
+        risk = self.spec.risk
+        self.major_incident = False
+        self.concern *= 0.5 ** (self.dt / risk.concern_half_life_years)
+        overload = self.overload()
+        total = 0.0
+        for lab in self.active_labs:
+            capability = risk.hazard_growth_per_oom ** (math.log10(lab.best_effective)
+                                                        - self.ref_log10_flop)
+            lab.hazard = (risk.hazard_per_year_2023 * capability * overload
+                          * 2.0 * (1.0 - self.assurance(lab))
+                          * (1.0 + risk.unreviewed_hazard * lab.unreviewed))
+            total += lab.hazard
+            if self.uniform() < -math.expm1(-lab.hazard * self.dt):
+                major = self.uniform() < risk.major_share
+                self.incident_count += 1
+                self.log_event("incident_major" if major else "incident_minor", lab.index,
+                               lab.hazard, f"hazard {lab.hazard:.3g}/yr")
+                self.concern = min(1.0, self.concern + (risk.concern_per_major if major
+                                                        else risk.concern_per_minor))
+                self.major_incident = self.major_incident or major
+        self.cum_hazard += total * self.dt
 
-    def _catch_up(self, lab: Lab) -> tuple[float, float]:
-        """Spillover: ln S catches up with linked leaders; returns (rate, d rate/d ln S)."""
-        rate = slope = 0.0
-        for other, weight in self.neighbours[lab.index]:
-            gap = other.log_s - lab.log_s
-            if gap > 0:
-                rate += weight * gap
-                slope -= weight
-        return rate, slope
-
-    def _advance_software(self, lab: Lab, humans: float, ai_per_s: float, compute_ratio: float,
-                          catch_up: tuple[float, float]) -> None:
-        """Integrate ln S over one step with the exact local power-law solution, adaptively."""
-        sw = self.spec.software
-        ceiling = self.log_s_ceiling
-        u = lab.log_s
-        spill, spill_slope = catch_up
-        remaining, elapsed = self.dt, 0.0
-        for _ in range(MAX_SUBSTEPS_PER_STEP):
-            if remaining <= 1e-12 * self.dt or u >= ceiling:
+    def _treaties(self) -> None:
+        """A treaty forms once regulators holding the set share of world compute share a rule."""
+        world = sum(lab.stock for lab in self.active_labs)
+        if world <= 0:
+            return
+        need = self.spec.networks.treaty_compute_share
+        for level in TREATY_LEVELS:
+            if level in self.treaty_levels:
+                continue
+            members = [r for r in self.regulators.values() if r.level >= level]
+            names = {r.jurisdiction for r in members}
+            share = sum(lab.stock for lab in self.active_labs if lab.jurisdiction in names) / world
+            if members and share >= need:
+                self.treaty_levels.add(level)
+                for r in members:
+                    r.treaty = True
+                self.log_event("treaty", -1, share, f"{POLICY_LEVELS[level]}: "
+                               + ", ".join(sorted(names)))
                 break
-            research, e_research = self._research(lab, u, humans, ai_per_s, compute_ratio)
-            own = software.growth_rate(sw.rate_per_year, research, u, sw.returns_r, sw.beta)
-            k = software.rate_elasticity(e_research, sw.returns_r, sw.beta)
-            rate = own + spill
-            if rate <= 0.0:
-                break
-            if spill:
-                k = (k * own + spill_slope) / rate
-            h = remaining if rate * remaining <= MAX_DU_PER_SUBSTEP else MAX_DU_PER_SUBSTEP / rate
-            new = min(software.advance(u, rate, k, h), ceiling)
-            self._software_events(lab, u, new, rate, k, elapsed)
-            u = new
-            elapsed += h
-            remaining -= h
-        else:
-            raise RuntimeError("software integration did not finish the step")
-        lab.log_s = u
-
-    def _software_events(self, lab: Lab, old: float, new: float, rate: float, k: float,
-                         elapsed: float) -> None:
-        """Log ``software_oom`` at the exact time S first crosses each whole power of ten."""
-        before = math.floor(old / LN10 + 1e-12)
-        after = math.floor(new / LN10 + 1e-12)
-        for power in range(before + 1, after + 1):
-            tau = software.time_to_reach(old, power * LN10, rate, k)
-            self.log_event("software_oom", lab.index, power, f"S = 1e{power}",
-                           year=self.year + elapsed + tau)
-
-    def advance(self) -> None:
-        """Integrate compute stocks, training runs and software levels over one step."""
-        dt, t = self.dt, self.year
-        p = self.spec
-        depreciation = p.hardware.depreciation_per_year
-        p_now, p_next = self.price_performance(t), self.price_performance(t + dt)
-        humans_growth = math.exp(self.log_researcher_growth * (t + dt / 2 - self.t0))
-        per_researcher = p.labour.inference_flop_per_s_per_researcher
-        catch_ups = [self._catch_up(lab) for lab in self.lab_list]
-        for lab, catch_up in zip(self.lab_list, catch_ups):
-            buy_now, buy_next = lab.spend_now * p_now, lab.spend_next * p_next
-            lab.growth = math.log(buy_next / buy_now) / dt if buy_now > 0 and buy_next > 0 else 0.0
-            end, mid, integral = stock_step(lab.stock, buy_now, lab.growth, depreciation, dt)
-            if lab.training:
-                lab.run_flop += lab.s_train * integral * SECONDS_PER_YEAR
-            humans = lab.spec.researchers * humans_growth
-            ai_per_s = lab.s_inf * mid / per_researcher
-            compute_ratio = lab.s_exp * mid / self.compute0
-            self._advance_software(lab, humans, ai_per_s, compute_ratio, catch_up)
-            lab.stock = end
-            self._research_outputs(lab, humans, ai_per_s, compute_ratio)
-        self.year = self.t0 + (self.step_index + 1) * dt
-
-    def update_revenue(self) -> None:
-        """Revenue (USD/year): captured value of automated work, split by serving capacity."""
-        inv = self.spec.investment
-        serving = [lab.s_dep * lab.stock for lab in self.lab_list]
-        total = sum(serving)
-        pool = inv.value_capture_share * self.gwp(self.year)
-        for lab, serve in zip(self.lab_list, serving):
-            lab.revenue = pool * lab.econ_auto * serve / total if total > 0 else 0.0
 
     # -- the step ---------------------------------------------------------------------------
 
     def step(self) -> None:
-        """One month: regulators look, labs decide, the world advances, finished runs deploy."""
+        """One month: regulators look, labs decide, the world advances, runs deploy, risk."""
         self.update_revenue()
         for regulator in self.regulators.values():
             regulator.observe()
+        self.milestone_news = False
+        self._update_rival_gaps()
         self.labs.shuffle_do("decide")
         self.advance()
         for lab in self.lab_list:
             lab.finish_run()
+        self._incidents()
+        self._treaties()
         self.step_index += 1
         self._record(self.step_index)
 
@@ -311,53 +298,6 @@ class TakeoffModel(mesa.Model):
         for _ in range(self.n_steps):
             self.step()
         return summarise(self)
-
-    # -- recording --------------------------------------------------------------------------
-
-    def _record(self, row: int) -> None:
-        risk, s = self.spec.risk, self.spec.scaling
-        labs = self.lab_list
-        frontier = max(labs, key=lambda lab: (lab.best_effective, -lab.index))
-        log10_e = math.log10(frontier.best_effective)
-        lookback = min(row, self.spec.meta.steps_per_year)
-        pace = 0.0
-        if lookback > 0:
-            past = self.world[row - lookback, 2]  # frontier_effective_flop
-            pace = (log10_e - math.log10(past)) / (lookback * self.dt)
-        hazard = cap.hazard_per_year(log10_e, self.ref_log10_flop, risk.hazard_per_year_2023,
-                                     risk.hazard_growth_per_oom, pace, risk.oversight_oom_per_year,
-                                     risk.pace_exponent)
-        if row > 0:
-            self.cum_hazard += hazard * self.dt
-        best_physical = rnd = review = mult = log_s = econ = 0.0
-        stock = spend = revenue = ai = humans = 0.0
-        successor = False
-        rows = self.lab_rows[row]
-        for lab in labs:
-            best_physical = max(best_physical, lab.best_physical)
-            rnd = max(rnd, lab.rnd_mass)
-            review = max(review, lab.review_auto)
-            mult = max(mult, lab.multiplier)
-            log_s = max(log_s, lab.log_s)
-            econ = max(econ, lab.econ_auto)
-            stock += lab.stock
-            spend += lab.spend_now
-            revenue += lab.revenue
-            ai += lab.ai_researchers
-            humans += lab.humans
-            successor = successor or lab.trains_successor
-            rows[lab.index] = (
-                lab.stock, lab.spend_now, lab.revenue, math.exp(lab.log_s), lab.best_physical,
-                lab.best_effective, lab.horizon, lab.rnd_mass, lab.review_auto, lab.econ_auto,
-                lab.multiplier, lab.humans, lab.ai_researchers, lab.research,
-            )
-        self.world[row] = (
-            self.year, best_physical, frontier.best_effective, frontier.horizon, rnd, review, mult,
-            math.exp(log_s), econ, stock, spend, revenue, ai, humans, hazard,
-            -math.expm1(-self.cum_hazard),
-            cap.chinchilla_optimal_loss(frontier.best_effective, s.E, s.A, s.B, s.alpha, s.beta),
-            float(successor),
-        )
 
 
 def simulate(spec: Scenario, seed: int = 0) -> RunResult:

@@ -26,10 +26,18 @@ WORLD_COLUMNS = (
     "revenue_usd_per_year",  # all labs' AI revenue
     "ai_researchers",  # AI researcher-equivalents at work in all labs
     "human_researchers",  # human researchers in all labs
-    "hazard_per_year",  # incident hazard of the frontier
-    "cumulative_risk",  # probability of at least one incident so far
+    "hazard_per_year",  # incident hazard summed over labs
+    "cumulative_risk",  # probability of at least one incident so far (from the hazard)
     "frontier_loss_nats",  # compute-optimal loss at the frontier's effective compute
     "successor_training",  # 1 once any AI system can train its successor autonomously
+    "unreviewed_share",  # share of the leader's R&D decisions taken without human review
+    "leader_safety_share",  # share of the leader's compute spent on safety
+    "leader_lead_months",  # leader's lead over the runner-up, months of frontier progress
+    "compute_hhi",  # concentration: Herfindahl index of labs' effective compute, 0..1
+    "public_concern",  # concern index 0..1 that regulators react to
+    "incidents",  # incidents so far (minor and major)
+    "policy_changes",  # policy levels enacted or repealed so far
+    "max_policy_level",  # strictest policy in force: 0 none .. 5 pause
 )
 
 LAB_COLUMNS = (
@@ -47,6 +55,11 @@ LAB_COLUMNS = (
     "human_researchers",
     "ai_researchers",
     "research_input",
+    "safety_share",
+    "unreviewed_share",
+    "hazard_per_year",
+    "jurisdiction",  # replaced by its name in RunResult.labs
+    "active",  # 0 before a lab enters
 )
 
 EVENT_COLUMNS = ("time", "kind", "lab", "value", "detail")
@@ -63,10 +76,20 @@ class RunResult:
     labs: dict[str, np.ndarray]  # long format: one row per lab per month
     events: dict[str, list[Any]]
     summary: dict[str, Any] = field(default_factory=dict)
+    network: dict[str, Any] = field(default_factory=dict)  # node-link document of the networks
 
 
 def _first_time(events: list[tuple], kind: str, value: float | None = None) -> float | None:
     times = [e[0] for e in events if e[1] == kind and (value is None or e[3] == value)]
+    return min(times) if times else None
+
+
+def _count(events: dict[str, list[Any]], kind: str) -> int:
+    return sum(1 for k in events["kind"] if k == kind)
+
+
+def _first_policy(events: list[tuple], level: str) -> float | None:
+    times = [e[0] for e in events if e[1] == "policy_change" and f": {level} (" in e[4]]
     return min(times) if times else None
 
 
@@ -93,7 +116,10 @@ def summarise(model: TakeoffModel) -> RunResult:
     }
     for j, name in enumerate(LAB_COLUMNS):
         labs[name] = model.lab_rows[:, :, j].reshape(-1).copy()
-    names = [lab.name for lab in model.lab_list]
+    codes = {code: name for name, code in model.jurisdiction_codes.items()}
+    labs["jurisdiction"] = np.array([codes[int(c)] for c in labs["jurisdiction"]], dtype=object)
+    labs["active"] = labs["active"].astype(bool)
+    names = [lab.name for lab in model.lab_list] + [""]  # index -1: world and regulator events
     ordered = sorted(model.events, key=lambda e: (e[0], e[2], e[1], e[3]))
     events = {
         "time": [e[0] for e in ordered],
@@ -123,10 +149,27 @@ def summarise(model: TakeoffModel) -> RunResult:
         "final_rnd_automation": float(world["rnd_automation"][-1]),
         "final_horizon_minutes": float(world["frontier_horizon_minutes"][-1]),
         "cumulative_risk": float(world["cumulative_risk"][-1]),
-        "reported_training_runs": sum(1 for k in events["kind"] if k == "run_reported"),
+        "reported_training_runs": _count(events, "run_reported"),
+        "incidents_minor": _count(events, "incident_minor"),
+        "incidents_major": _count(events, "incident_major"),
+        "policy_changes": _count(events, "policy_change") + _count(events, "policy_repeal"),
+        "first_pause_year": _first_policy(ordered, "pause"),
+        "treaty_year": _first_time(ordered, "treaty"),
+        "relocations": _count(events, "relocation_started"),
+        "evasions": _count(events, "evasion"),
+        "evasions_detected": _count(events, "evasion_detected"),
+        "max_leader_lead_months": float(world["leader_lead_months"].max()),
+        "final_compute_hhi": float(world["compute_hhi"][-1]),
+        "final_unreviewed_share": float(world["unreviewed_share"][-1]),
+        "peak_public_concern": float(world["public_concern"].max()),
         "ixsim_version": __version__,
     }
     for key, value in summary.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"summary.{key} is not finite ({value})")
-    return RunResult(model.spec.meta.name, model.seed, names, world, labs, events, summary)
+    from sim.networks import network_document
+
+    network = network_document(model.spillover_graph, model.coordination_graph,
+                               {lab.name: lab.jurisdiction for lab in model.lab_list})
+    return RunResult(model.spec.meta.name, model.seed, names[:-1], world, labs, events, summary,
+                     network)

@@ -33,7 +33,8 @@ def test_outputs_are_finite(baseline):
     for name, values in baseline.world.items():
         assert np.all(np.isfinite(values)), name
     for name in LAB_COLUMNS:
-        assert np.all(np.isfinite(baseline.labs[name])), name
+        if name not in ("jurisdiction", "active"):
+            assert np.all(np.isfinite(baseline.labs[name])), name
 
 
 def test_same_seed_same_result_and_arrays():
@@ -77,7 +78,7 @@ def test_successor_training_only_when_everything_is_automated(baseline):
 def test_agents_are_mesa_agents_and_runs_create_ai_systems():
     model = TakeoffModel(load_scenario(BASELINE, ["meta.end_year=2025.0"]))
     assert len(model.agents_by_type[Lab]) == 3
-    assert len(model.agents_by_type[Regulator]) == 3
+    assert len(model.agents_by_type[Regulator]) == len(model.spec.regulators) == 5
     before = len(model.agents_by_type[AISystem])
     model.run()
     systems = model.agents_by_type[AISystem]
@@ -102,8 +103,7 @@ def test_regulator_reports_only_runs_above_its_threshold():
 
 
 def test_spillover_lets_a_laggard_catch_up():
-    base = ["meta.end_year=2030.0", "labs[2].researchers=10", "labs[2].shares.experiments=0.05",
-            "labs[2].shares.training=0.65"]
+    base = ["meta.end_year=2030.0", "labs[2].researchers=10", "labs[2].compute_flop_per_s=1e17"]
     linked = simulate(load_scenario(BASELINE, base))
     alone = simulate(load_scenario(BASELINE, base + ["networks.spillover_rate_per_year=0"]))
 
@@ -111,8 +111,6 @@ def test_spillover_lets_a_laggard_catch_up():
         return result.labs["software_level"][result.labs["lab"] == lab][-1]
 
     assert final_s(linked, "challenger") > 1.5 * final_s(alone, "challenger")
-    # the leader gains nothing from a laggard
-    assert final_s(linked, "frontier-a") == pytest.approx(final_s(alone, "frontier-a"), rel=1e-12)
 
 
 def test_until_stops_early():

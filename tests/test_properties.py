@@ -34,12 +34,22 @@ def scenarios(draw, min_growth: float = 0.6, min_end: float = 2024.0, max_oom: f
             "compute_flop_per_s": 5e18 * (1.0 if i == 0 else draw(st.floats(0.01, 1.0))),
             "researchers": 1000.0 * (1.0 if i == 0 else draw(st.floats(0.0, 1.0))),
             "initial_system_flop": 2.1e25 * (1.0 if i == 0 else draw(st.floats(0.01, 1.0))),
-            "run_months": draw(st.integers(1, 12)),
-            "shares": dict(zip(("training", "experiments", "internal_inference", "deployment"),
-                               shares if i == 0 else labs[0]["shares"].values())),
+            "strategy": "s0",
         })
+        if i == 0:
+            strategy = {
+                "run_months": draw(st.integers(1, 12)),
+                "safety_share": draw(st.floats(0.0, 0.5)),
+                "race_response": draw(st.floats(0.0, 1.0)),
+                "openness": draw(st.floats(0.0, 1.0)),
+                "shares": dict(zip(("training", "experiments", "internal_inference",
+                                    "deployment"), shares)),
+            }
     edges = [{"source": "lab0", "target": f"lab{i}", "weight": draw(st.floats(0.0, 3.0))}
              for i in range(1, n_labs)]
+    jurisdictions = ("US", "EU", "CN", "UK", "RoW")
+    for lab in labs:
+        lab["jurisdiction"] = draw(st.sampled_from(jurisdictions))
     data = {
         "meta": {"name": "random", "end_year": draw(st.floats(min_end, 2045.0))},
         "software": {
@@ -62,28 +72,46 @@ def scenarios(draw, min_growth: float = 0.6, min_end: float = 2024.0, max_oom: f
         },
         "capability": {"oom_per_horizon_doubling": draw(st.floats(0.2, max_oom))},
         "labs": labs,
-        "networks": {"spillover": edges},
+        "strategies": {"s0": strategy},
+        "networks": {"spillover": {"edges": edges},
+                     "coordination": {"generator": draw(st.sampled_from(
+                         ["none", "complete", "ring", "erdos_renyi"]))}},
+        "risk": {"hazard_per_year_2023": draw(st.floats(0.0, 1.0)),
+                 "major_share": draw(st.floats(0.0, 1.0))},
+        "regulators": [{"jurisdiction": j, "lag_years": draw(st.floats(0.05, 5.0)),
+                        "initial_level": draw(st.sampled_from(["none", "reporting",
+                                                               "evaluations"])),
+                        "trigger_concern": draw(st.floats(0.0, 1.0))}
+                       for j in jurisdictions],
     }
     return parse_scenario(data)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=scenarios(), seed=st.integers(0, 2**31))
 def test_random_valid_scenarios_never_crash_or_emit_nan(spec, seed):
     result = simulate(spec, seed=seed)
     for name, values in result.world.items():
         assert np.all(np.isfinite(values)), name
     for name in LAB_COLUMNS:
-        assert np.all(np.isfinite(result.labs[name])), name
+        if name not in ("jurisdiction", "active"):
+            assert np.all(np.isfinite(result.labs[name])), name
     for key, value in result.summary.items():
         assert not (isinstance(value, float) and not math.isfinite(value)), key
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=scenarios(min_growth=1.0, min_end=2035.0, max_oom=0.7, min_ceiling=6.0), step=st.floats(0.05, 1.5), seed=st.integers(0, 1000))
 def test_raising_r_never_delays_successor_training(spec, step, seed):
     """Holds where research inputs do not shrink and lab 0 leads: a larger lambda = r*beta then
-    only speeds up the leading lab (R/R0 >= 1), and every later step follows monotonically."""
+    only speeds up the leading lab (R/R0 >= 1), and every later step follows monotonically.
+
+    Policy and racing are held fixed: both answer progress and can reverse the effect (faster
+    progress brings an earlier pause), which is a finding, not a bug."""
+    for regulator in spec.regulators:
+        regulator.max_level = regulator.initial_level
+    for strategy in spec.strategies.values():
+        strategy.race_response = 0.0
     low = spec.model_copy(deep=True)
     high = spec.model_copy(deep=True)
     high.software.returns_r = min(10.0, spec.software.returns_r + step)

@@ -82,7 +82,8 @@ def test_unknown_key_wrong_type_and_range_are_one_line_each(tmp_path):
     (b"\xff\xfe[meta]", "not UTF-8"),
     ("[software]\nreturns_r = nan\n", "software.returns_r: must be a finite number (got nan)"),
     ("[hardware]\ndepreciation_per_year = inf\n", "must be a finite number (got inf)"),
-    ("[[labs]]\nname = 'a'\n[labs.shares]\ntraining = 0.9\n", "labs[0].shares: shares must sum"),
+    ("[strategies.x.shares]\ntraining = 0.9\n", "strategies.x.shares: shares must sum"),
+    ("[[labs]]\nname = 'a'\nstrategy = 'nope'\n", "labs[0].strategy: unknown strategy 'nope'"),
     ("[[labs]]\nname = 'a'\n[[labs]]\nname = 'a'\n", "labs: names must be unique"),
     ("[meta]\nstart_year = 2030\nend_year = 2025\n", "meta.end_year: must be after start_year"),
 ])
@@ -99,12 +100,15 @@ def test_huge_and_missing_files_are_refused(tmp_path):
 
 
 def test_overrides_are_parsed_by_the_field_type():
-    spec = load_scenario(BASELINE, ["software.returns_r=2.5", "labs[1].run_months=6",
-                                    "labs.0.shares.training=0.45", "labs.0.shares.deployment=0.2",
-                                    "meta.name=\"x y\""])
+    spec = load_scenario(BASELINE, ["software.returns_r=2.5", "strategies.frontier.run_months=6",
+                                    "strategies.frontier.shares.training=0.45",
+                                    "strategies.frontier.shares.deployment=0.2",
+                                    "labs.0.researchers=10", "meta.name=\"x y\""])
     assert spec.software.returns_r == 2.5
-    assert spec.labs[1].run_months == 6
-    assert spec.labs[0].shares.training == 0.45
+    assert spec.strategies["frontier"].run_months == 6
+    assert spec.strategies["frontier"].shares.training == 0.45
+    assert spec.strategies["rsi_startup"].run_months == 3  # others keep their built-in values
+    assert spec.labs[0].researchers == 10
     assert spec.meta.name == "x y"
 
 
@@ -113,7 +117,8 @@ def test_overrides_are_parsed_by_the_field_type():
     ("software.returns_r=abc", "software.returns_r: input should be a valid number"),
     ("labs[9].name=q", "labs[9].name: cannot set: index 9 is past the end"),
     ("returns_r", "--set: expected dotted.path=value"),
-    ("labs[0].run_months=2.5", "labs[0].run_months: input should be a valid integer"),
+    ("strategies.frontier.run_months=2.5",
+     "strategies.frontier.run_months: input should be a valid integer"),
     ("software.returns_r.x=1", "software.returns_r.x: has no field 'x'"),
 ])
 def test_bad_overrides_name_the_path_and_the_problem(override, needle):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
 
 class AISystem(mesa.Agent):
-    """One trained model generation: its compute, capability and automation of each R&D task."""
+    """One trained model generation: compute, capability, automation and alignment assurance."""
 
     def __init__(self, model: mesa.Model, lab: mesa.Agent, generation: int, finished_year: float,
                  physical_flop: float, effective_flop: float, horizon_minutes: float,
-                 automation: np.ndarray, review_automation: float, economic_automation: float):
+                 automation: list[float], review_automation: float, economic_automation: float,
+                 progress_multiplier: float, alignment_assurance: float):
         super().__init__(model)
         self.lab = lab
         self.generation = generation
@@ -22,8 +22,10 @@ class AISystem(mesa.Agent):
         self.automation = automation  # fraction automated per R&D category (review excluded)
         self.review_automation = review_automation
         self.economic_automation = economic_automation
+        self.progress_multiplier = progress_multiplier  # its lab's, when it was deployed
+        self.alignment_assurance = alignment_assurance  # 0..1, from safety effort vs pace
 
     @property
     def trains_successor(self) -> bool:
         """True when every R&D category and human review are fully automated."""
-        return bool(self.review_automation >= 1.0 and np.all(self.automation >= 1.0))
+        return self.review_automation >= 1.0 and all(a >= 1.0 for a in self.automation)

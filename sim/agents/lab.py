@@ -1,85 +1,196 @@
-"""A lab: decides its compute spending and schedules training runs; deploys the systems it trains."""
+"""A lab: splits its compute by strategy and race, schedules training runs, answers binding rules
+by complying, relocating or evading (by expected cost), and deploys the systems it trains."""
 
 from __future__ import annotations
 
 import math
 
 import mesa
-import numpy as np
+
+from sim.schema.actors import Strategy
+
+MIN_GROWTH_OOM_PER_YEAR = 0.1  # floor on the pace used to turn OOM into months of progress
 
 
 class Lab(mesa.Agent):
     """One AI lab: its decisions, and the state the model's dynamics advance for it."""
 
-    def __init__(self, model: mesa.Model, index: int, spec):
+    def __init__(self, model: mesa.Model, index: int, spec, strategy: Strategy):
         super().__init__(model)
         self.index = index
         self.spec = spec
+        self.strategy = strategy
         self.name = spec.name
         self.jurisdiction = spec.jurisdiction
-        shares = spec.shares
-        self.s_train = shares.training
-        self.s_exp = shares.experiments
-        self.s_inf = shares.internal_inference
-        self.s_dep = shares.deployment
+        self.active = spec.entry_year <= model.t0
+        # compute split (set each month by ``split_compute``)
+        self.safety_share = strategy.safety_share
+        self.s_train = self.s_exp = self.s_inf = self.s_dep = 0.0
+        self.split_compute(0.0)
         # continuous state (advanced by the model's dynamics)
         self.stock = spec.compute_flop_per_s  # effective FLOP/s
         self.log_s = 0.0  # ln software level S (S = 1 at start_year)
         self.growth = 0.0  # log growth of compute purchases over the last step, 1/year
-        self.spend_now = 0.0  # USD/year
-        self.spend_next = 0.0
+        self.spend0 = self.spend_now = self.spend_next = 0.0  # USD/year
         self.revenue = 0.0  # USD/year
         self.humans = spec.researchers
         self.ai_researchers = 0.0  # researcher-equivalents
         self.research = 1.0  # research input R/R0
         self.multiplier = 1.0  # software progress rate vs humans alone
-        # capability of the deployed system
+        self.ai_share = 0.0  # share of R&D labour done by AI
+        self.unreviewed = 0.0  # share of R&D decisions taken without human review
+        self.hazard = 0.0  # incident hazard, 1/year
+        # the deployed system's capability
         self.deployed = None
-        self.best_physical = 0.0
-        self.best_effective = 0.0
-        self.horizon = 0.0
-        self.rnd_auto = np.zeros(0)
-        self.rnd_mass = 0.0
-        self.review_auto = 0.0
-        self.econ_auto = 0.0
+        self.best_physical = self.best_effective = self.horizon = 0.0
+        self.rnd_auto: list[float] = []
+        self.rnd_mass = self.review_auto = self.econ_auto = 0.0
         self.milestones: set[float] = set()
         self.trains_successor = False
-        # the training run in progress
+        # training runs and rule responses
         self.generation = 0
         self.training = False
+        self.run_from_step = 0  # first step that accrues compute (after approval delays)
         self.run_end_step = -1
-        self.run_log_s = 0.0  # ln S when the run started: the recipe it trains with
+        self.run_log_s = 0.0  # ln S when the run was planned: the recipe it trains with
         self.run_flop = 0.0  # physical FLOP so far
+        self.run_scale = 1.0  # fraction of training compute a capped run may use
+        self.relocating_to: str | None = None
+        self.relocated_year = 0.0
+
+    # -- monthly decisions -----------------------------------------------------------------
+
+    def split_compute(self, closeness: float) -> None:
+        """Safety share falls as a rival closes in (racing); the rest follows the strategy."""
+        st = self.strategy
+        self.safety_share = st.safety_share * (1.0 - st.race_response * closeness)
+        rest = 1.0 - self.safety_share
+        sh = st.shares
+        self.s_train, self.s_exp = rest * sh.training, rest * sh.experiments
+        self.s_inf, self.s_dep = rest * sh.internal_inference, rest * sh.deployment
 
     def decide(self) -> None:
-        """Monthly decisions: compute spending now and next month; start a run when idle."""
+        """Monthly: enter if due, set the compute split and spending, move, start a run."""
         m = self.model
+        if not self.active:
+            if m.year < self.spec.entry_year - 1e-9:
+                return
+            m.enter(self)
+        gap = m.rival_gap_months(self)
+        self.split_compute(max(0.0, 1.0 - gap / self.strategy.race_window_months))
         self.spend_now = m.spend_rule(self, m.year)
         self.spend_next = m.spend_rule(self, m.year + m.dt)
+        if self.relocating_to is not None:
+            if m.year < self.relocated_year - 1e-9:
+                return
+            m.log_event("relocated", self.index, 0.0, f"{self.jurisdiction} -> {self.relocating_to}")
+            self.jurisdiction, self.relocating_to = self.relocating_to, None
         if not self.training:
             self.start_run()
 
+    def run_length_months(self) -> int:
+        """Runs restart monthly once the lab's AI trains its successor without humans."""
+        st = self.strategy
+        return st.autonomous_run_months if self.trains_successor else st.run_months
+
     def start_run(self) -> None:
-        """Start the next training run with today's recipe; report it to the regulator."""
+        """Plan the next run, settle what the rules demand, report it, and begin."""
         m = self.model
-        months = self.spec.run_months
+        months = self.run_length_months()
+        planned = m.planned_run_flop(self, months)
+        regulator = m.regulator_for(self.jurisdiction)
+        delay, cap = regulator.terms(planned) if regulator is not None else (0.0, math.inf)
+        if delay > 0 or cap < planned:
+            choice, target = self.respond(planned, delay, cap)
+            if choice == "relocate":
+                self.begin_relocation(target)
+                return
+            if choice == "evade":
+                m.log_event("evasion", self.index, planned, f"ignores {self.jurisdiction} rules")
+                if m.uniform() < regulator.detection_for(self):
+                    lost = regulator.spec.penalty_compute_share
+                    self.stock *= 1.0 - lost
+                    regulator.watched.add(self.index)
+                    m.log_event("evasion_detected", self.index, lost,
+                                f"{self.jurisdiction} seizes {lost:.0%} of compute")
+                    return
+                delay, cap = 0.0, math.inf
         self.training = True
-        self.run_end_step = m.step_index + months
+        self.run_from_step = m.step_index + int(round(delay))
+        self.run_end_step = self.run_from_step + months
         self.run_log_s = self.log_s
         self.run_flop = 0.0
-        planned = m.planned_run_flop(self, months)
-        m.log_event("training_run_started", self.index, planned, f"generation {self.generation + 1}")
-        regulator = m.regulator_for(self.jurisdiction)
+        self.run_scale = min(1.0, cap / planned) if planned > 0 else 1.0
+        governed = planned * self.run_scale
+        m.log_event("training_run_started", self.index, governed,
+                    f"generation {self.generation + 1}")
         if regulator is not None:
-            regulator.review_run(self, planned)
+            regulator.review_run(self, governed)
+
+    # -- answering a binding rule ----------------------------------------------------------
+
+    def _oom_to_months(self, oom: float) -> float:
+        pace = max(self.model.pace_oom_per_year, MIN_GROWTH_OOM_PER_YEAR)
+        return 12.0 * oom / pace
+
+    def rule_cost_months(self, planned: float, delay: float, cap: float,
+                         regulator=None) -> float:
+        """Progress given up by complying: the delay plus the capped compute, in months, at
+        most the expected wait for the rule's repeal."""
+        capped = self._oom_to_months(math.log10(planned / cap)) if cap < planned else 0.0
+        if regulator is not None and not regulator.treaty and regulator.spec.repeal_per_year > 0:
+            capped = min(capped, 12.0 / regulator.spec.repeal_per_year)
+        return delay + capped
+
+    def respond(self, planned: float, delay: float, cap: float) -> tuple[str, str | None]:
+        """Comply, relocate or evade: whichever costs the fewest expected months of progress."""
+        m = self.model
+        responses = m.spec.responses
+        here = m.regulator_for(self.jurisdiction)
+        options: list[tuple[float, int, str, str | None]] = [
+            (self.rule_cost_months(planned, delay, cap, here), 0, "comply", None)]
+        move = responses.relocation_months + self._oom_to_months(
+            -math.log10(1.0 - min(responses.relocation_compute_share, 0.999999)))
+        for regulator in m.regulators.values():
+            if regulator.jurisdiction == self.jurisdiction:
+                continue
+            there = regulator.terms(planned)
+            price = m.export_price_multiplier(regulator.jurisdiction)
+            cost = move + self.rule_cost_months(planned, *there, regulator) + self._oom_to_months(
+                math.log10(price))
+            options.append((cost, 1, "relocate", regulator.jurisdiction))
+        penalty = self._oom_to_months(-math.log10(1.0 - min(here.spec.penalty_compute_share,
+                                                           0.999999)))
+        evade = here.detection_for(self) * penalty + self.strategy.law_abidance_months
+        options.append((evade, 2, "evade", None))
+        cost, _, choice, target = min(options, key=lambda o: (o[0], o[1], o[3] or ""))
+        m.log_event("rule_response", self.index, cost, f"{choice}"
+                    + (f" to {target}" if target else "") + f" ({self.jurisdiction} rules bind)")
+        return choice, target
+
+    def begin_relocation(self, target: str) -> None:
+        m = self.model
+        responses = m.spec.responses
+        self.stock *= 1.0 - responses.relocation_compute_share
+        self.relocating_to = target
+        self.relocated_year = m.year + responses.relocation_months / 12.0
+        m.log_event("relocation_started", self.index, responses.relocation_months,
+                    f"{self.jurisdiction} -> {target}")
+
+    # -- finishing runs ----------------------------------------------------------------------
+
+    def accrues(self, step_index: int) -> bool:
+        """True while the run is past its approval delay and still running."""
+        return self.training and step_index >= self.run_from_step
 
     def finish_run(self) -> None:
         """Deploy the run's system once the run has ended."""
         m = self.model
-        if not self.training or m.step_index + 1 < self.run_end_step:  # after `run_months` advances
+        if not self.training or m.step_index + 1 < self.run_end_step:  # after its months of compute
             return
         self.training = False
         self.generation += 1
         m.log_event("training_run_finished", self.index, self.run_flop,
                     f"generation {self.generation}")
-        m.deploy(self, self.run_flop, self.run_flop * math.exp(self.run_log_s))
+        if self.run_flop > 0:
+            m.deploy(self, self.run_flop, self.run_flop * math.exp(self.run_log_s))

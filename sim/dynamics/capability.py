@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-
 MINUTES_PER_HOUR = 60.0
 
 
@@ -18,7 +16,7 @@ def horizon_minutes(log10_effective_flop: float, reference_log10_flop: float,
 
 
 def automated_fraction(horizon_min: float, reliability: float, hours_min: Sequence[float],
-                       hours_max: Sequence[float]) -> np.ndarray:
+                       hours_max: Sequence[float]) -> list[float]:
     """Share of each category's tasks that fit in ``reliability`` x the horizon.
 
     Task lengths spread log-uniformly over [hours_min, hours_max], so the share rises linearly in
@@ -28,8 +26,9 @@ def automated_fraction(horizon_min: float, reliability: float, hours_min: Sequen
     out = []
     for lo, hi in zip(hours_min, hours_max):
         lo, hi = math.log(lo), math.log(hi)
-        out.append(min(1.0, max(0.0, (log_h - lo) / (hi - lo))))
-    return np.array(out)
+        share = (log_h - lo) / (hi - lo)
+        out.append(0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share)
+    return out
 
 
 def chinchilla_optimal_loss(flop: float, E: float, A: float, B: float, alpha: float,

@@ -1,0 +1,495 @@
+"""Backtest: run the default calibration from its start to the present and compare what the model
+does with the published rates of CALIBRATION.md (rows CAL-1a ... CAL-7b).
+
+Every modelled value is measured from the model's output over [start, until] (log-linear
+least-squares fits on the points where a series changes, or on its monthly rows). Where a value
+is a model input rather than an outcome, its ``basis`` says so and its note says how it was read.
+Pure functions: no printing, no files; ``analysis/backtest_cli.py`` is the command.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from sim.results import RunResult
+    from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.toml"
+MEASURED_PATH = ROOT / "scenarios" / "calibration" / "measured.json"
+
+LN2 = math.log(2.0)
+MONTHS_PER_YEAR = 12.0
+_EPS_YEAR = 1e-9  # rows recorded at t <= until + this belong to the window
+
+# Published values (CALIBRATION.md). Each is quoted once here with its row.
+CAL_1A = (4.7, 4.3, 5.2)  # training compute, x/year, 90% CI
+CAL_1B = (4.0, 5.0)  # frontier training compute, x/year, "4-5x"
+CAL_2 = (8.0, 5.0, 14.0)  # algorithmic progress halving time, months, 95% CI (arXiv v1)
+CAL_3A_ML = (2.07, 1.54, 3.13)  # ML GPU FLOP/s per $ doubling, years, 95% CI
+CAL_3B_PRICE_PERFORMANCE = 2.1  # ML accelerators price-performance doubling, years
+CAL_4A = (2.4, 2.0, 3.1)  # frontier training-run cost growth, x/year, 95% CI
+CAL_4B = 2.1e25  # GPT-4 training compute, FLOP (no interval)
+CAL_5A = 7.0  # METR 50% horizon doubling, months (no interval)
+CAL_5B = (4.0, 6.0)  # GPT-4 50% horizon, minutes (METR v1.1 4.0, v1.0 6.0)
+CAL_6A = {"alpha": 0.34, "beta": 0.28}  # Chinchilla approach 3
+CAL_6B = {"alpha": (0.3478, 0.02), "beta": (0.3658, 0.02)}  # replication refit: value, SE
+CAL_7A_VISION = (1.4, 0.8, 2.4)  # returns r, computer vision, 5-95%
+CAL_7B = (1.2, 0.4, 3.6)  # returns r, software intelligence explosion model, median and range
+
+# ixsim tolerances where CALIBRATION.md gives no interval (assumptions, labelled as such).
+TOLERANCE = "tolerance (ixsim assumption)"
+HORIZON_DOUBLING_TOLERANCE_MONTHS = (4.0, 10.0)  # around CAL-5a's ~7 months
+START_COMPUTE_TOLERANCE_FACTOR = 2.0  # around CAL-4b's 2.1e25 FLOP
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the backtest: a modelled value against a published value and range."""
+
+    key: str  # stable identifier, e.g. "algorithmic_progress"
+    name: str  # what is checked
+    cal: str  # CALIBRATION.md row(s), e.g. "CAL-1a"
+    modelled: float | None  # None when it could not be measured over the window
+    published: float | None  # published central value; None where the row gives only a range
+    low: float | None
+    high: float | None
+    units: str
+    range_kind: str  # "90% CI", "95% CI", "published", TOLERANCE, "derived from both CIs"
+    basis: str  # "model output", "model input", or "training loop (measured.json)"
+    informational: bool  # informational rows do not count towards pass/fail
+    note: str  # how the modelled value was measured
+
+    @property
+    def passed(self) -> bool | None:
+        """Within [low, high] (inclusive); None for informational rows."""
+        if self.informational:
+            return None
+        return self.in_range
+
+    @property
+    def in_range(self) -> bool:
+        if self.modelled is None or self.low is None or self.high is None:
+            return False
+        return self.low <= self.modelled <= self.high
+
+    @property
+    def result(self) -> str:
+        if self.informational:
+            return "informational"
+        if self.modelled is None:
+            return "not measurable"
+        return "pass" if self.in_range else "FAIL"
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(passed=self.passed, result=self.result)
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Time and fits
+
+
+def decimal_year(day: datetime.date) -> float:
+    """``day`` as a decimal year: 1 January is year.0."""
+    start = datetime.date(day.year, 1, 1)
+    days = (datetime.date(day.year + 1, 1, 1) - start).days
+    return day.year + (day - start).days / days
+
+
+def today_decimal_year() -> float:
+    return decimal_year(datetime.date.today())
+
+
+@dataclass(frozen=True)
+class Fit:
+    """ln y = a + slope * t, fitted by least squares."""
+
+    slope: float  # 1/year
+    n: int
+    t_first: float
+    t_last: float
+
+    def describe(self) -> str:
+        return f"{self.n} points, {self.t_first:.2f}-{self.t_last:.2f}"
+
+
+def log_linear_fit(t: np.ndarray, y: np.ndarray) -> Fit | None:
+    """Least-squares slope of ln y on t; None with fewer than two distinct times or y <= 0."""
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if len(t) < 2 or np.ptp(t) <= 0 or np.any(~np.isfinite(y)) or np.any(y <= 0):
+        return None
+    slope = float(np.polyfit(t, np.log(y), 1)[0])
+    return Fit(slope, len(t), float(t[0]), float(t[-1]))
+
+
+def growth_factor(slope: float) -> float:
+    """e^slope (x/year), capped below float overflow."""
+    return math.exp(min(slope, 700.0))
+
+
+def change_points(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows after the first where ``y`` differs from the row before (e.g. a run finished)."""
+    idx = np.flatnonzero(y[1:] != y[:-1]) + 1
+    return t[idx], y[idx]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the run
+
+
+@dataclass
+class Window:
+    """The run's monthly rows over [start, until] and the frontier lab's series."""
+
+    start: float
+    until: float
+    world: dict[str, np.ndarray]
+    lab: str  # the frontier lab: largest effective compute at the last row of the window
+    lab_series: dict[str, np.ndarray]
+    all_labs: dict[str, dict[str, np.ndarray]]
+
+
+def _window(result: RunResult, start: float, until: float) -> Window:
+    keep = result.world["time"] <= until + _EPS_YEAR
+    world = {k: v[keep] for k, v in result.world.items()}
+    per_lab: dict[str, dict[str, np.ndarray]] = {}
+    for name in result.lab_names:
+        rows = (result.labs["lab"] == name) & (result.labs["time"] <= until + _EPS_YEAR)
+        per_lab[name] = {k: np.asarray(v[rows]) for k, v in result.labs.items() if k != "lab"}
+    frontier = max(result.lab_names,
+                   key=lambda n: (per_lab[n]["effective_flop"][-1], -result.lab_names.index(n)))
+    return Window(start, until, world, frontier, per_lab[frontier], per_lab)
+
+
+def _first_runs(win: Window) -> tuple[str, float, float] | None:
+    """(lab, time, physical FLOP) of the largest first training run any lab finished."""
+    best: tuple[str, float, float] | None = None
+    for name, series in win.all_labs.items():
+        t, flop = change_points(series["time"], series["training_flop"])
+        if len(t) and (best is None or flop[0] > best[2]):
+            best = (name, float(t[0]), float(flop[0]))
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks
+
+
+def _not_measurable(why: str) -> str:
+    return f"not measurable over the window: {why}"
+
+
+def training_compute_checks(spec: Scenario, win: Window) -> list[Check]:
+    t, flop = change_points(win.world["time"], win.world["frontier_training_flop"])
+    fit = log_linear_fit(t, flop)
+    value = growth_factor(fit.slope) if fit else None
+    how = ("log-linear least-squares fit to the finished-run points of frontier_training_flop "
+           "(largest physical training run finished so far; the starting value, the input "
+           "labs[].initial_system_flop, is left out)")
+    note = (f"{how}: {fit.describe()}" if fit
+            else _not_measurable(f"fewer than two runs finished; {how}"))
+    hw, inv = spec.hardware, spec.investment
+    inputs = (inv.spend_growth_per_year * hw.price_performance_growth_per_year
+              * hw.utilisation_growth_per_year)
+    note += (f". On the balanced-growth path, before any cap binds, this is the product of three "
+             f"inputs: spend x hardware x utilisation growth = {inv.spend_growth_per_year:g} x "
+             f"{hw.price_performance_growth_per_year:g} x {hw.utilisation_growth_per_year:g} = "
+             f"{inputs:.3g}x/yr")
+    common = dict(modelled=value, units="x/year", basis="model output", informational=False,
+                  note=note)
+    return [
+        Check("training_compute_growth", "training compute growth", "CAL-1a",
+              published=CAL_1A[0], low=CAL_1A[1], high=CAL_1A[2], range_kind="90% CI", **common),
+        Check("training_compute_growth_frontier", "training compute growth",
+              "CAL-1b", published=None, low=CAL_1B[0], high=CAL_1B[1],
+              range_kind="published", **common),
+    ]
+
+
+def spending_check(spec: Scenario, win: Window) -> Check:
+    t, spend = win.lab_series["time"][1:], win.lab_series["spend_usd_per_year"][1:]
+    fit = log_linear_fit(t, spend)
+    how = (f"log-linear least-squares fit to the monthly compute spending of the leading lab "
+           f"({win.lab}); its training runs use the training share of the compute it buys. The "
+           "first row (the starting budget, repeated in month one) is left out")
+    note = f"{how}: {fit.describe()}" if fit else _not_measurable(f"under two months; {how}")
+    note += (". Until reinvested revenue or the GWP cap takes over this is the input "
+             f"investment.spend_growth_per_year = {spec.investment.spend_growth_per_year:g} "
+             "(cited to CAL-4a)")
+    return Check("training_spend_growth", "training spend growth", "CAL-4a",
+                 growth_factor(fit.slope) if fit else None, CAL_4A[0], CAL_4A[1], CAL_4A[2],
+                 "x/year", "95% CI", "model output", False, note)
+
+
+def algorithmic_check(win: Window) -> Check:
+    t, s = win.lab_series["time"], win.lab_series["software_level"]
+    fit = log_linear_fit(t, s)
+    value = LN2 / fit.slope * MONTHS_PER_YEAR if fit and fit.slope > 0 else None
+    how = (f"halving time of the compute needed for a fixed capability = ln2 / (d ln S/dt) x 12, "
+           f"d ln S/dt from a log-linear least-squares fit to the monthly software level S of the "
+           f"frontier lab ({win.lab})")
+    if fit and fit.slope > 0:
+        note = f"{how}: {fit.describe()}; S went from {s[0]:.3g} to {s[-1]:.3g}"
+        recent = log_linear_fit(t[t >= t[-1] - 1.0], s[t >= t[-1] - 1.0])
+        if recent and recent.slope > 0 and t[-1] - t[0] > 1.0:
+            note += (f"; over the last 12 months alone the halving time is "
+                     f"{LN2 / recent.slope * MONTHS_PER_YEAR:.3g} months")
+    else:
+        note = _not_measurable(f"S did not grow; {how}")
+    note += "; range: the 95% CI of arXiv v1 (the NeurIPS 2024 version gives a 90% CI of 2-22)"
+    return Check("algorithmic_progress", "algorithmic halving time", "CAL-2",
+                 value, CAL_2[0], CAL_2[1], CAL_2[2], "months", "95% CI",
+                 "model output", False, note)
+
+
+def hardware_check(spec: Scenario, win: Window) -> Check:
+    """Hardware price-performance doubling: the model's own price-performance path with the
+    utilisation factor switched off. Its growth is a model input, so the row says so."""
+    from sim.model import TakeoffModel
+
+    hw = spec.hardware.model_copy(update={"utilisation_growth_per_year": 1.0})
+    model = TakeoffModel(spec.model_copy(update={"hardware": hw}))
+    t = win.world["time"]
+    p = np.array([model.price_performance(float(x)) for x in t])
+    fit = log_linear_fit(t, p)
+    value = LN2 / fit.slope if fit and fit.slope > 0 else None
+    how = ("model input (hardware.price_performance_growth_per_year "
+           f"= {spec.hardware.price_performance_growth_per_year:g}/yr, cited to CAL-3b, with its "
+           "ceiling), not an independent test: read back by a log-linear fit to "
+           "TakeoffModel.price_performance at the monthly rows with the utilisation factor "
+           "switched off (hardware.utilisation_growth_per_year = 1)")
+    if fit and fit.slope > 0:
+        note = f"{how}: {fit.describe()}"
+        ceiling = spec.hardware.price_performance_ceiling_oom * math.log(10.0)
+        if math.log(spec.hardware.price_performance_growth_per_year) * (win.until - win.start) \
+                > ceiling:
+            note += "; the hardware ceiling binds inside the window"
+    else:
+        note = _not_measurable(f"price-performance did not grow; {how}")
+    return Check("hardware_price_performance", "hardware price-perf. doubling",
+                 "CAL-3a, CAL-3b", value, CAL_3A_ML[0], CAL_3A_ML[1], CAL_3A_ML[2],
+                 "years", "95% CI", "model input", False,
+                 note + f"; published: CAL-3a ML GPUs {CAL_3A_ML[0]} years, 95% CI "
+                 f"{CAL_3A_ML[1]}-{CAL_3A_ML[2]}; CAL-3b gives {CAL_3B_PRICE_PERFORMANCE} years "
+                 "without an interval")
+
+
+def horizon_doubling_check(win: Window) -> Check:
+    t, h = change_points(win.world["time"], win.world["frontier_horizon_minutes"])
+    fit = log_linear_fit(t, h)
+    value = LN2 / fit.slope * MONTHS_PER_YEAR if fit and fit.slope > 0 else None
+    low, high = HORIZON_DOUBLING_TOLERANCE_MONTHS
+    how = ("log-linear least-squares fit to frontier_horizon_minutes at the points where it "
+           "changes (a better system deployed; the starting value, the input "
+           "capability.reference_horizon_minutes, is left out)")
+    note = (f"{how}: {fit.describe()}" if fit and fit.slope > 0
+            else _not_measurable(f"fewer than two deployments; {how}"))
+    note += (f"; CALIBRATION.md gives ~{CAL_5A:g} months without an interval: the range "
+             f"{low:g}-{high:g} months is an ixsim tolerance")
+    return Check("horizon_doubling", "METR horizon doubling", "CAL-5a", value, CAL_5A,
+                 low, high, "months", TOLERANCE, "model output", False, note)
+
+
+def start_level_checks(win: Window) -> list[Check]:
+    first = _first_runs(win)
+    factor = START_COMPUTE_TOLERANCE_FACTOR
+    horizon = None
+    if first is not None:
+        lab, when, flop = first
+        series = win.all_labs[lab]
+        horizon = float(series["horizon_minutes"][np.searchsorted(series["time"], when)])
+        where = (f"the first training run the model itself runs from the start ({lab}, "
+                 f"finished {when:.2f})")
+        flop0 = win.world["frontier_training_flop"][0]
+        horizon0 = win.world["frontier_horizon_minutes"][0]
+        compute_note = (f"physical FLOP of {where}, the largest first run of any lab; the value "
+                        f"recorded at {win.start:g} ({flop0:.3g}) is the input "
+                        "labs[].initial_system_flop")
+        horizon_note = (f"50% horizon of the system trained by {where}; the value recorded at "
+                        f"{win.start:g} ({horizon0:.3g}) is the input "
+                        "capability.reference_horizon_minutes")
+    else:
+        flop = None
+        compute_note = horizon_note = _not_measurable("no training run finished")
+    horizon_note += (f"; published range: METR v1.1 {CAL_5B[0]:g}, v1.0 {CAL_5B[1]:g} minutes "
+                     "(no central value)")
+    compute_note += (f"; CALIBRATION.md gives no interval: the range is a factor-{factor:g} "
+                     "ixsim tolerance")
+    return [
+        Check("start_training_compute", "training compute, 2023", "CAL-4b", flop,
+              CAL_4B, CAL_4B / factor, CAL_4B * factor, "FLOP", TOLERANCE, "model output",
+              False, compute_note),
+        Check("start_horizon", "50% time horizon, 2023", "CAL-5b", horizon, None,
+              CAL_5B[0], CAL_5B[1], "minutes", "published",
+              "model output", False, horizon_note),
+    ]
+
+
+def effective_compute_target() -> tuple[float, float, float]:
+    """CALIBRATION.md's derived target: effective compute x (compute growth) x (2^(12/halving)).
+
+    Central 4.7 x 2^(12/8) = 13.3x/year. The range combines the intervals endpoint by endpoint:
+    slowest compute growth with the slowest algorithmic progress (4.3 x 2^(12/14)) and fastest
+    with fastest (5.2 x 2^(12/5)). A 90% and a 95% interval combined this way give a range wider
+    than either: a generous consistency band, not a confidence interval.
+    """
+    central = CAL_1A[0] * 2.0 ** (MONTHS_PER_YEAR / CAL_2[0])
+    low = CAL_1A[1] * 2.0 ** (MONTHS_PER_YEAR / CAL_2[2])
+    high = CAL_1A[2] * 2.0 ** (MONTHS_PER_YEAR / CAL_2[1])
+    return central, low, high
+
+
+def effective_compute_check(win: Window) -> Check:
+    t, e = change_points(win.world["time"], win.world["frontier_effective_flop"])
+    fit = log_linear_fit(t, e)
+    central, low, high = effective_compute_target()
+    how = ("log-linear least-squares fit to frontier_effective_flop (physical FLOP x software "
+           "level at the run's start) at the points where it changes (the starting value, an "
+           "input, is left out)")
+    note = f"{how}: {fit.describe()}" if fit else _not_measurable(f"fewer than two runs; {how}")
+    note += (f". Target {CAL_1A[0]:g} x 2^(12/{CAL_2[0]:g}) = {central:.3g}x/yr; range "
+             f"{CAL_1A[1]:g} x 2^(12/{CAL_2[2]:g}) = {low:.3g} to {CAL_1A[2]:g} x "
+             f"2^(12/{CAL_2[1]:g}) = {high:.3g}: CAL-1a's 90% CI and CAL-2's 95% CI combined "
+             "endpoint by endpoint (wider than either; a consistency band)")
+    return Check("effective_compute_growth", "effective compute growth",
+                 "CAL-1a x CAL-2", growth_factor(fit.slope) if fit else None, central, low, high,
+                 "x/year", "derived from both CIs", "model output", False, note)
+
+
+def _where(value: float, low: float, high: float) -> str:
+    return "inside" if low <= value <= high else "outside"
+
+
+def measured_checks(path: Path) -> list[Check]:
+    """Informational rows from the training loop's measured.json; none if it or its loader is
+    missing, one row saying why if it cannot be read. They never count towards pass/fail."""
+    if not path.is_file():
+        return []
+    try:
+        from sim.training import measured as loader
+    except ImportError:
+        return []
+    basis = "training loop (measured.json)"
+    bad_file = getattr(loader, "CalibrationFileError", ValueError)
+    try:
+        measured = loader.load_measured(path)
+        scaling, returns = measured["scaling"], measured["returns_r"]
+        rows = []
+        for name in ("alpha", "beta"):
+            value, lo, hi = (float(scaling[name][k]) for k in ("value", "low", "high"))
+            centre, se = CAL_6B[name]
+            low = min(CAL_6A[name], centre - 1.96 * se)
+            high = max(CAL_6A[name], centre + 1.96 * se)
+            rows.append(Check(
+                f"measured_scaling_{name}", f"measured {name} (scaling)", "CAL-6a, CAL-6b",
+                value, CAL_6A[name], low, high, "-", "6a..6b +-1.96 SE", basis, True,
+                f"{name} fitted by the training loop, interval {lo:.3g}-{hi:.3g} (its losses are "
+                "per byte, so only the exponents compare with Chinchilla's); published: CAL-6a "
+                f"{CAL_6A[name]}, CAL-6b {centre} (SE {se}); the range spans CAL-6a and CAL-6b "
+                f"+-1.96 SE; {_where(value, low, high)} the range; not counted"))
+        value, lo, hi = (float(returns[k]) for k in ("value", "low", "high"))
+        for key, cal, (centre, low, high), kind in (
+                ("measured_returns_r_7b", "CAL-7b", CAL_7B, "published"),
+                ("measured_returns_r_7a", "CAL-7a", CAL_7A_VISION, "vision 5-95%")):
+            rows.append(Check(
+                key, "measured r (returns)", cal, value, centre, low, high, "-", kind, basis, True,
+                "returns to software R&D r (doublings of output per doubling of input) measured "
+                f"by the training loop, interval {lo:.3g}-{hi:.3g}; {_where(value, low, high)} "
+                "the range; not counted"))
+        return rows
+    except (bad_file, AttributeError, OSError, ValueError, KeyError, TypeError) as exc:
+        return [Check("measured", "training-loop measurements", "CAL-6a, CAL-6b, CAL-7a, CAL-7b",
+                      None, None, None, None, "-", "-", basis, True,
+                      f"{path.name} could not be read: {exc}")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def with_end_year(spec: Scenario, until: float) -> Scenario:
+    """``spec`` running to ``until``; raises ValueError when ``until`` is not after the start."""
+    if not math.isfinite(until):
+        raise ValueError(f"must be a finite decimal year (got {until})")
+    if until <= spec.meta.start_year:
+        raise ValueError(f"must be after the model start {spec.meta.start_year} (got {until})")
+    try:  # validated like meta.end_year (its upper bound)
+        meta = type(spec.meta).model_validate({**spec.meta.model_dump(), "end_year": float(until)})
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"]
+        raise ValueError(f"{problem[:1].lower()}{problem[1:]} (got {until})") from None
+    return spec.model_copy(update={"meta": meta})
+
+
+def checks_from_result(spec: Scenario, result: RunResult, until: float,
+                       measured_path: Path | None = MEASURED_PATH) -> list[Check]:
+    """All checks measured from one finished run of ``spec`` (run to at least ``until``)."""
+    win = _window(result, spec.meta.start_year, until)
+    checks = [
+        *training_compute_checks(spec, win),
+        spending_check(spec, win),
+        algorithmic_check(win),
+        hardware_check(spec, win),
+        horizon_doubling_check(win),
+        *start_level_checks(win),
+        effective_compute_check(win),
+    ]
+    if measured_path is not None:
+        checks.extend(measured_checks(measured_path))
+    return checks
+
+
+def run_backtest(spec: Scenario, until: float, seed: int = 0,
+                 measured_path: Path | None = MEASURED_PATH) -> list[Check]:
+    """Run ``spec`` from its start to ``until`` and measure every check."""
+    from sim.model import simulate
+
+    spec = with_end_year(spec, until)
+    return checks_from_result(spec, simulate(spec, seed=seed), until, measured_path)
+
+
+def counted(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if not c.informational]
+
+
+def all_passed(checks: list[Check]) -> bool:
+    rows = counted(checks)
+    return bool(rows) and all(c.passed for c in rows)
+
+
+def document(checks: list[Check], until: float, scenario: str,
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The backtest.json document."""
+    from sim import __version__
+
+    rows = counted(checks)
+    doc = {
+        "until": until,
+        "scenario": scenario,
+        "ixsim_version": __version__,
+        "checks": [c.as_dict() for c in checks],
+        "passed": all_passed(checks),
+        "passed_count": sum(1 for c in rows if c.passed),
+        "total": len(rows),
+    }
+    doc.update(extra or {})
+    return doc
+
+
+def to_json(checks: list[Check], until: float, scenario: str,
+            extra: dict[str, Any] | None = None) -> str:
+    """Stable JSON text of the document (sorted keys, no NaN)."""
+    return json.dumps(document(checks, until, scenario, extra), indent=2, sort_keys=True,
+                      allow_nan=False) + "\n"
