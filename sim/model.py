@@ -157,7 +157,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         lab.entered_year = self.year
         self._start_lab(lab)
         self._lab_outputs_now(lab)
-        self.log_event("lab_entered", lab.index, lab.stock, f"{lab.strategy.name} strategy")
+        self.log_event("lab_entered", lab.index, lab.stock, f"{lab.spec.strategy} strategy")
 
     def regulator_for(self, jurisdiction: str) -> Regulator | None:
         return self.regulators.get(jurisdiction)
@@ -267,7 +267,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
             members = [r for r in self.regulators.values() if r.level >= level]
             names = {r.jurisdiction for r in members}
             share = sum(lab.stock for lab in self.active_labs if lab.jurisdiction in names) / world
-            if members and share >= need:
+            if len(members) >= 2 and share >= need:  # a treaty needs at least two parties
                 self.treaty_levels.add(level)
                 for r in members:
                     r.treaty = True

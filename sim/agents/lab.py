@@ -116,12 +116,14 @@ class Lab(mesa.Agent):
                     return
                 delay, cap = 0.0, math.inf
         self.training = True
-        self.run_from_step = m.step_index + int(round(delay))
+        waits = int(round(delay))
+        self.run_from_step = m.step_index + waits
         self.run_end_step = self.run_from_step + months
         self.run_log_s = self.log_s
         self.run_flop = 0.0
-        self.run_scale = min(1.0, cap / planned) if planned > 0 else 1.0
-        governed = planned * self.run_scale
+        at_start = planned * math.exp(self.growth * waits / 12.0)  # compute grows while it waits
+        self.run_scale = min(1.0, cap / at_start) if at_start > 0 else 1.0
+        governed = at_start * self.run_scale
         m.log_event("training_run_started", self.index, governed,
                     f"generation {self.generation + 1}")
         if regulator is not None:
@@ -161,7 +163,9 @@ class Lab(mesa.Agent):
             options.append((cost, 1, "relocate", regulator.jurisdiction))
         penalty = self._oom_to_months(-math.log10(1.0 - min(here.spec.penalty_compute_share,
                                                            0.999999)))
-        evade = here.detection_for(self) * penalty + self.strategy.law_abidance_months
+        # a caught evader loses the penalty and the run itself (worth the compliance cost)
+        evade = (here.detection_for(self) * (penalty + options[0][0])
+                 + self.strategy.law_abidance_months)
         options.append((evade, 2, "evade", None))
         cost, _, choice, target = min(options, key=lambda o: (o[0], o[1], o[3] or ""))
         m.log_event("rule_response", self.index, cost, f"{choice}"
