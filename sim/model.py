@@ -46,6 +46,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         self.incident_count = self.policy_change_count = 0
         self.cum_hazard = 0.0
         self.pace_oom_per_year = 0.0
+        self.largest_run = 0.0  # physical FLOP of the largest run finished so far
         self.treaty_levels: set[int] = set()
         self._active: list[Lab] | None = None
         self._uniforms: list[float] = []
@@ -194,6 +195,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         econ = float(cap.automated_fraction(horizon, rel, self.econ_lo, self.econ_hi)[0])
         system = AISystem(self, lab, lab.generation, self.year, physical, effective, horizon, auto,
                           review, econ, lab.multiplier, self.assurance(lab))
+        self.largest_run = max(self.largest_run, physical)
         if effective >= lab.best_effective:
             lab.deployed = system
             lab.best_physical, lab.best_effective, lab.horizon = physical, effective, horizon

@@ -47,12 +47,10 @@ class Recorder:
         second = max((lab.best_effective for lab in labs if lab is not frontier), default=0.0)
         lead_oom = log10_e - math.log10(second) if second > 0 else 0.0
         lead_months = 12.0 * lead_oom / max(self.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)
-        best_physical = rnd = review = mult = log_s = econ = 0.0
+        rnd = review = mult = log_s = econ = 0.0
         stock = spend = revenue = ai = humans = hazard = 0.0
         successor = False
         for lab in labs:
-            if lab.best_physical > best_physical:
-                best_physical = lab.best_physical
             if lab.rnd_mass > rnd:
                 rnd = lab.rnd_mass
             if lab.review_auto > review:
@@ -81,7 +79,7 @@ class Recorder:
             )
         s = self.spec.scaling
         self.world[row] = (
-            self.year, best_physical, frontier.best_effective, frontier.horizon, rnd, review, mult,
+            self.year, self.largest_run, frontier.best_effective, frontier.horizon, rnd, review, mult,
             math.exp(log_s), econ, stock, spend, revenue, ai, humans, hazard,
             -math.expm1(-self.cum_hazard),
             cap.chinchilla_optimal_loss(frontier.best_effective, s.E, s.A, s.B, s.alpha, s.beta),
