@@ -10,6 +10,7 @@ Pure functions: no printing, no files; ``analysis/backtest_cli.py`` is the comma
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -378,7 +379,7 @@ def measured_checks(path: Path) -> list[Check]:
     if not path.is_file():
         return []
     try:
-        from sim.training import measured as loader
+        loader = importlib.import_module("sim.training.measured")
     except ImportError:
         return []
     basis = "training loop (measured.json)"

@@ -59,6 +59,9 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         self.regulators = {r.jurisdiction: Regulator(self, r) for r in spec.regulators}
         self._init_networks()
         self._init_labs()
+        # the start state's pace: compute on its balanced path plus software at its start rate
+        g0 = self.log_spend_growth + self.log_pp_growth + self.log_util_growth
+        self.pace_oom_per_year = max(0.0, g0 + spec.software.rate_per_year) / LN10
         self._init_records()
         self._record(0)
 

@@ -13,7 +13,6 @@ import numpy as np
 from sim.dynamics import capability as cap
 from sim.results import LAB_COLUMNS, WORLD_COLUMNS
 
-_FRONTIER_EFFECTIVE = WORLD_COLUMNS.index("frontier_effective_flop")
 MIN_PACE_OOM_PER_YEAR = 0.1  # floor when turning an OOM lead into months
 
 
@@ -29,19 +28,23 @@ class Recorder:
     def _jurisdiction_code(self, name: str) -> int:
         return self.jurisdiction_codes.setdefault(name, len(self.jurisdiction_codes))
 
-    def _frontier_pace(self, row: int, log10_e: float) -> float:
-        """Growth of frontier effective compute over the trailing year, OOM/year."""
-        lookback = min(row, self.spec.meta.steps_per_year)
-        if lookback == 0:
-            return 0.0
-        past = self.world[row - lookback, _FRONTIER_EFFECTIVE]
-        return (log10_e - math.log10(past)) / (lookback * self.dt)
+    def _frontier_pace(self, frontier) -> float:
+        """How fast the frontier lab's effective compute capacity (stock x S) grows, OOM/year.
+
+        Measured over the last step, so it is defined from the first month on (a trailing
+        window of finished runs would be empty until the first run ends)."""
+        if frontier.prev_log_capacity is None:
+            return self.pace_oom_per_year
+        now = math.log(frontier.stock) + frontier.log_s
+        return max(0.0, (now - frontier.prev_log_capacity) / (self.dt * math.log(10.0)))
 
     def _record(self, row: int) -> None:
         labs = self.active_labs
         frontier = max(labs, key=lambda lab: (lab.best_effective, -lab.index))
         log10_e = math.log10(frontier.best_effective)
-        self.pace_oom_per_year = self._frontier_pace(row, log10_e)
+        self.pace_oom_per_year = self._frontier_pace(frontier)
+        for lab in labs:
+            lab.prev_log_capacity = math.log(lab.stock) + lab.log_s
         total_e = sum(lab.best_effective for lab in labs)
         hhi = sum((lab.best_effective / total_e) ** 2 for lab in labs)
         second = max((lab.best_effective for lab in labs if lab is not frontier), default=0.0)

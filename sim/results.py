@@ -84,6 +84,15 @@ def _first_time(events: list[tuple], kind: str, value: float | None = None) -> f
     return min(times) if times else None
 
 
+PROGRESS_MILESTONES = (5, 25, 250, 2000)  # AI 2027's multipliers (CAL-9), for comparison
+
+
+def _first_row_at(world: dict[str, np.ndarray], column: str, level: float) -> float | None:
+    """First recorded time at which ``column`` reaches ``level`` (None if never)."""
+    hits = np.flatnonzero(world[column] >= level)
+    return float(world["time"][hits[0]]) if hits.size else None
+
+
 def _count(events: dict[str, list[Any]], kind: str) -> int:
     return sum(1 for k in events["kind"] if k == kind)
 
@@ -145,6 +154,8 @@ def summarise(model: TakeoffModel) -> RunResult:
         "takeoff_years": (t100 - t20) if (t20 is not None and t100 is not None) else None,
         "peak_effective_compute_growth_oom_per_year": peak_growth_oom_per_year(
             world["time"], world["frontier_effective_flop"]),
+        **{f"progress_multiplier_{m}_year": _first_row_at(world, "rnd_progress_multiplier", m)
+           for m in PROGRESS_MILESTONES},
         "final_frontier_effective_flop": float(world["frontier_effective_flop"][-1]),
         "final_rnd_automation": float(world["rnd_automation"][-1]),
         "final_horizon_minutes": float(world["frontier_horizon_minutes"][-1]),

@@ -343,6 +343,40 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+MAX_EXTENDS_DEPTH = 8  # scenario chains deeper than this are surely a mistake
+
+
+def merge_tables(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: tables merge key by key, arrays and values replace."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_tables(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_with_parents(path: Path, chain: list[Path]) -> dict[str, Any]:
+    """Read a scenario; ``extends = "other.toml"`` (relative to it) supplies what it leaves out."""
+    data = read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), [("extends", "must be a file name", parent)])
+    target = (path.parent / parent).resolve()
+    if target in chain or target == path.resolve() or len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(str(path), [("extends", "scenarios extend each other in a loop",
+                                         parent)])
+    try:
+        base = _read_with_parents(target, [*chain, path.resolve()])
+    except ScenarioError as exc:
+        raise ScenarioError(str(path), [("extends", f"{line.removeprefix('error: ')}", _NO_VALUE)
+                                        for line in exc.lines()]) from None
+    return merge_tables(base, data)
+
+
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate raw scenario data; raise ScenarioError with every problem found."""
     try:
@@ -354,7 +388,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     """Load, override and validate a scenario file (the one loader of ixsim)."""
     source = str(path)
-    data = read_toml(path)
+    data = _read_with_parents(Path(path), [])
     problems: list[tuple[str, str, Any]] = []
     if overrides:
         data, problems = _apply_overrides(data, overrides)

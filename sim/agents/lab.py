@@ -40,6 +40,7 @@ class Lab(mesa.Agent):
         self.ai_share = 0.0  # share of R&D labour done by AI
         self.unreviewed = 0.0  # share of R&D decisions taken without human review
         self.hazard = 0.0  # incident hazard, 1/year
+        self.prev_log_capacity: float | None = None  # ln(stock x S) a step ago, for the pace
         # the deployed system's capability
         self.deployed = None
         self.best_physical = self.best_effective = self.horizon = 0.0
