@@ -55,8 +55,14 @@ class ContinuousDynamics:
         return cap
 
     def gwp(self, year: float) -> float:
-        """Gross world product (USD/year) without AI feedback."""
-        return self.spec.investment.gwp_usd_2023 * math.exp(self.log_gwp_growth * (year - self.t0))
+        """Gross world product (USD/year) without AI feedback (memoised: asked twice per lab)."""
+        cached = self._gwp_cache.get(year)
+        if cached is None:
+            if len(self._gwp_cache) > 4:
+                self._gwp_cache.clear()
+            cached = self._gwp_cache[year] = self.spec.investment.gwp_usd_2023 * math.exp(
+                self.log_gwp_growth * (year - self.t0))
+        return cached
 
     def spend_rule(self, lab: Lab, year: float) -> float:
         """Compute spending (USD/year): investor-driven growth until reinvested revenue exceeds
@@ -180,15 +186,18 @@ class ContinuousDynamics:
         per_researcher = p.labour.inference_flop_per_s_per_researcher
         labs = self.active_labs
         catch_ups = [self._catch_up(lab) for lab in labs]
+        controls = self.spec.export_controls
         for lab, catch_up in zip(labs, catch_ups):
-            price = self.export_price_multiplier(lab.jurisdiction)
-            buy_now, buy_next = lab.spend_now * p_now / price, lab.spend_next * p_next / price
-            stock_cap = self.export_stock_cap(lab.jurisdiction)
-            if lab.stock >= stock_cap:  # controls: only replace what wears out
-                buy_now = buy_next = depreciation * stock_cap
+            buy_now, buy_next = lab.spend_now * p_now, lab.spend_next * p_next
+            if controls:
+                price = self.export_price_multiplier(lab.jurisdiction)
+                buy_now, buy_next = buy_now / price, buy_next / price
+                stock_cap = self.export_stock_cap(lab.jurisdiction)
+                if lab.stock >= stock_cap:  # controls: only replace what wears out
+                    buy_now = buy_next = depreciation * stock_cap
             lab.growth = math.log(buy_next / buy_now) / dt if buy_now > 0 and buy_next > 0 else 0.0
             end, mid, integral = stock_step(lab.stock, buy_now, lab.growth, depreciation, dt)
-            if lab.accrues(self.step_index):
+            if lab.training and self.step_index >= lab.run_from_step:
                 lab.run_flop += lab.s_train * lab.run_scale * integral * SECONDS_PER_YEAR
             humans = lab.spec.researchers * humans_growth
             ai_per_s = lab.s_inf * mid / per_researcher

@@ -50,6 +50,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         self.treaty_levels: set[int] = set()
         self._active: list[Lab] | None = None
         self._uniforms: list[float] = []
+        self._gwp_cache: dict[float, float] = {}
         self._init_constants()
         strategies = spec.strategy_map()
         n = len(spec.labs)
@@ -171,14 +172,18 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         return self.rival_gaps.get(lab.index, math.inf)
 
     def _update_rival_gaps(self) -> None:
-        labs = sorted(self.active_labs, key=lambda lab: lab.best_effective)
-        pace = max(self.pace_oom_per_year, 0.1)
+        labs = self.active_labs
         self.rival_gaps: dict[int, float] = {}
+        if len(labs) < 2:
+            return
+        labs = sorted(labs, key=lambda lab: lab.best_effective)
+        months_per_oom = 12.0 / max(self.pace_oom_per_year, 0.1)
         logs = [math.log10(lab.best_effective) for lab in labs]
+        last = len(labs) - 1
         for i, lab in enumerate(labs):
-            near = min((abs(logs[i] - logs[j]) for j in (i - 1, i + 1) if 0 <= j < len(labs)),
-                       default=math.inf)
-            self.rival_gaps[lab.index] = 12.0 * near / pace
+            below = logs[i] - logs[i - 1] if i > 0 else math.inf
+            above = logs[i + 1] - logs[i] if i < last else math.inf
+            self.rival_gaps[lab.index] = months_per_oom * (below if below < above else above)
 
     def log_event(self, kind: str, lab: int, value: float, detail: str = "",
                   year: float | None = None) -> None:
@@ -262,6 +267,8 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
 
     def _treaties(self) -> None:
         """A treaty forms once regulators holding the set share of world compute share a rule."""
+        if not self.regulators or max(r.level for r in self.regulators.values()) < min(TREATY_LEVELS):
+            return  # nobody has a rule a treaty could be about
         world = sum(lab.stock for lab in self.active_labs)
         if world <= 0:
             return

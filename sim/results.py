@@ -117,14 +117,15 @@ def peak_growth_oom_per_year(time: np.ndarray, flop: np.ndarray, window_years: f
 
 def summarise(model: TakeoffModel) -> RunResult:
     """Turn a finished model's arrays and events into a RunResult with summary metrics."""
-    world = {name: model.world[:, j].copy() for j, name in enumerate(WORLD_COLUMNS)}
-    rows, n_labs, _ = model.lab_rows.shape
+    world_array, lab_array = model.arrays()
+    world = {name: world_array[:, j].copy() for j, name in enumerate(WORLD_COLUMNS)}
+    rows, n_labs, _ = lab_array.shape
     labs: dict[str, np.ndarray] = {
         "time": np.repeat(world["time"], n_labs),
         "lab": np.tile(np.array([lab.name for lab in model.lab_list], dtype=object), rows),
     }
     for j, name in enumerate(LAB_COLUMNS):
-        labs[name] = model.lab_rows[:, :, j].reshape(-1).copy()
+        labs[name] = lab_array[:, :, j].reshape(-1).copy()
     codes = {code: name for name, code in model.jurisdiction_codes.items()}
     labs["jurisdiction"] = np.array([codes[int(c)] for c in labs["jurisdiction"]], dtype=object)
     labs["active"] = labs["active"].astype(bool)

@@ -55,9 +55,22 @@ def test_cited_calibration_rows_exist():
     assert cited and cited <= rows, cited - rows
 
 
-def test_baseline_numbers_each_cite_a_row_or_an_assumption():
+REQUIRED_SCENARIOS = ("baseline", "us-china-race", "coordinated-pause", "compute-governance",
+                      "slow-takeoff", "software-intelligence-explosion", "rsi-startup",
+                      "open-weights-diffusion", "ccf-like", "ai2027-like")
+
+
+def test_the_named_scenarios_exist_with_descriptions():
+    for name in REQUIRED_SCENARIOS:
+        spec = load_scenario(SCENARIOS / f"{name}.toml")
+        assert spec.meta.name == name
+        assert len(spec.meta.description) > 80
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.name)
+def test_scenario_numbers_each_cite_a_row_or_an_assumption(path):
     section_note = ""
-    for line in BASELINE.read_text().splitlines():
+    for line in path.read_text().splitlines():
         stripped = line.strip()
         if stripped.startswith("["):
             section_note = stripped
@@ -65,6 +78,24 @@ def test_baseline_numbers_each_cite_a_row_or_an_assumption():
         if re.match(r"^[A-Za-z_]+\s*=\s*[-+0-9.]", stripped):
             note = stripped + " " + section_note
             assert "CAL-" in note or "assumption" in note, line
+
+
+def test_a_scenario_extends_another_and_overrides_what_it_names(tmp_path):
+    (tmp_path / "parent.toml").write_text('[meta]\nname = "p"\n[software]\nreturns_r = 2.0\n'
+                                          'beta = 0.4\n')
+    (tmp_path / "child.toml").write_text('extends = "parent.toml"\n[software]\nbeta = 0.3\n')
+    spec = load_scenario(tmp_path / "child.toml")
+    assert (spec.meta.name, spec.software.returns_r, spec.software.beta) == ("p", 2.0, 0.3)
+
+
+def test_extends_loops_and_missing_parents_are_errors(tmp_path):
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    with pytest.raises(ScenarioError, match="extends: .*loop"):
+        load_scenario(tmp_path / "a.toml")
+    (tmp_path / "c.toml").write_text('extends = "missing.toml"\n')
+    with pytest.raises(ScenarioError, match=r"c.toml: extends: .*missing.toml: file not found"):
+        load_scenario(tmp_path / "c.toml")
 
 
 def test_unknown_key_wrong_type_and_range_are_one_line_each(tmp_path):

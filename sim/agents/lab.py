@@ -184,10 +184,6 @@ class Lab(mesa.Agent):
 
     # -- finishing runs ----------------------------------------------------------------------
 
-    def accrues(self, step_index: int) -> bool:
-        """True while the run is past its approval delay and still running."""
-        return self.training and step_index >= self.run_from_step
-
     def finish_run(self) -> None:
         """Deploy the run's system once the run has ended."""
         m = self.model
