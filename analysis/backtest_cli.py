@@ -73,6 +73,9 @@ def backtest_command(
         "--set", metavar="PATH=VALUE",
         help="override a field of the default calibration, e.g. software.rate_per_year=0.5",
     )] = None,
+    calibration: Annotated[Path | None, typer.Option(
+        "--calibration", help="measured calibration file (ixsim calibrate) to use instead of "
+                              "the published r and scaling exponents")] = None,
 ) -> None:
     """Backtest the default calibration against the published rates (CALIBRATION.md)."""
     from analysis.atomic import write_text
@@ -84,7 +87,7 @@ def backtest_command(
     today = until is None
     end = today_decimal_year() if today else float(until)
     try:
-        spec = load_scenario(scenario, overrides)
+        spec = load_scenario(scenario, overrides, calibration)
     except ScenarioError as exc:
         _fail(exc.lines())
     try:
@@ -100,6 +103,7 @@ def backtest_command(
         "until_source": "today" if today else "--until",
         "scenario_file": _scenario_label(scenario),
         "overrides": overrides,
+        "calibration_source": spec.calibration_source,
         "seed": 0,
     }
     text = to_json(checks, end, spec.meta.name, extra)

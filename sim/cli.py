@@ -35,12 +35,18 @@ def _fail(lines: list[str]) -> None:
     raise typer.Exit(2)
 
 
-def _load(path: Path, overrides: list[str] | None, until: float | None = None) -> Scenario:
+CalibrationOption = Annotated[Path | None, typer.Option(
+    "--calibration", metavar="FILE",
+    help="measured calibration (ixsim calibrate) in place of the published r and exponents")]
+
+
+def _load(path: Path, overrides: list[str] | None, until: float | None = None,
+          calibration: Path | None = None) -> Scenario:
     sets = list(overrides or [])
     if until is not None:
         sets.append(f"meta.end_year={until!r}")
     try:
-        return load_scenario(path, sets)
+        return load_scenario(path, sets, calibration)
     except ScenarioError as exc:
         _fail(exc.lines())
         raise  # unreachable: _fail raises
@@ -98,13 +104,14 @@ def run(
     until: Annotated[float | None, typer.Option(help="stop at this decimal year")] = None,
     out: Annotated[Path | None, typer.Option(help="output folder (default out/<scenario>)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Run one scenario; write summary.json, Parquet tables and trajectory.png."""
     from analysis.figures import trajectory_figure
     from analysis.store import write_run
     from sim.model import simulate
 
-    spec = _load(scenario, set_, until)
+    spec = _load(scenario, set_, until, calibration)
     result = simulate(spec, seed=seed)
     folder = out if out is not None else Path("out") / scenario.stem
     extra = {"scenario_file": str(scenario), "overrides": list(set_ or [])}
@@ -122,6 +129,8 @@ def run(
         sys.stdout.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         return
     out_console.print(_summary_table(summary, f"ixsim run: {spec.meta.name} (seed {seed})"))
+    sources = "; ".join(f"{field} {source}" for field, source in spec.calibration_source.items())
+    out_console.print(f"calibration: {spec.calibration} ({sources})", highlight=False, markup=False)
     out_console.print(f"wrote {folder}/summary.json, world.parquet, labs.parquet, events.parquet, "
                       "network.json, trajectory.png", highlight=False)
 
@@ -130,12 +139,13 @@ def run(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="scenario TOML files")],
     set_: SetOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Check scenario files: ``ok FILE`` or one error line per problem (exit 2)."""
     bad = False
     for path in files:
         try:
-            load_scenario(path, set_)
+            load_scenario(path, set_, calibration)
         except ScenarioError as exc:
             bad = True
             for line in exc.lines():
@@ -188,10 +198,12 @@ def params(
     scenario: Annotated[Path | None, typer.Argument(help="show this scenario's values too")] = None,
     set_: SetOption = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="print Markdown")] = False,
+    calibration: CalibrationOption = None,
 ) -> None:
     """The parameter table: dotted name, units, range, default, source row or assumption."""
     rows = field_table()
-    values = _scenario_values(_load(scenario, set_)) if scenario is not None else None
+    values = (_scenario_values(_load(scenario, set_, calibration=calibration))
+              if scenario is not None else None)
     if markdown:
         sys.stdout.write(params_markdown(rows, values))
         return

@@ -174,6 +174,8 @@ def summarise(model: TakeoffModel) -> RunResult:
         "final_compute_hhi": float(world["compute_hhi"][-1]),
         "final_unreviewed_share": float(world["unreviewed_share"][-1]),
         "peak_public_concern": float(world["public_concern"].max()),
+        "calibration": model.spec.calibration,
+        "calibration_source": model.spec.calibration_source,
         "ixsim_version": __version__,
     }
     for key, value in summary.items():

@@ -14,7 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (BaseModel, Field, PrivateAttr, StringConstraints, ValidationError,
+                      model_validator)
 
 from sim.schema.actors import (DEFAULT_STRATEGIES, POLICY_LEVELS, ExportControl, LabSpec,
                                Networks, RegulatorSpec, Responses, Risk, Shares, Strategy,
@@ -97,6 +98,12 @@ class Scenario(Strict):
     responses: Responses = Field(default_factory=Responses)
     networks: Networks = Field(default_factory=Networks)
     risk: Risk = Field(default_factory=Risk)
+    # where the calibrated fields came from (published row or measured file); set by the loader
+    _calibration_source: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def calibration_source(self) -> dict[str, str]:
+        return dict(self._calibration_source)
 
     def strategy_map(self) -> dict[str, Strategy]:
         """Strategies by name (built-ins merged with the scenario's tables)."""
@@ -385,19 +392,34 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         raise ScenarioError(source, _problems_from(exc)) from None
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
-    """Load, override and validate a scenario file (the one loader of ixsim)."""
+def load_scenario(path: str | Path, overrides: list[str] | None = None,
+                  calibration: str | Path | None = None) -> Scenario:
+    """Load, calibrate, override and validate a scenario file (the one loader of ixsim).
+
+    ``calibration`` names a measured calibration file (``ixsim calibrate``) whose values replace
+    the published ones; ``overrides`` (``--set``) are applied last and win over both.
+    """
+    from sim.calibration import CalibrationError, overlay
+
     source = str(path)
     data = _read_with_parents(Path(path), [])
     problems: list[tuple[str, str, Any]] = []
     if overrides:
         data, problems = _apply_overrides(data, overrides)
+    explicit = {item.split("=", 1)[0].strip() for item in overrides or []}
+    try:
+        data, sources = overlay(data, Path(path), Path(calibration) if calibration else None,
+                                keep=explicit)
+    except CalibrationError as exc:
+        raise ScenarioError(source, [("calibration", str(exc).removeprefix("error: "),
+                                      _NO_VALUE)]) from None
     try:
         scenario = parse_scenario(data, source)
     except ScenarioError as exc:
         raise ScenarioError(source, problems + exc.problems) from None
     if problems:
         raise ScenarioError(source, problems)
+    scenario._calibration_source = sources
     return scenario
 
 
