@@ -158,7 +158,8 @@ class Lab(mesa.Agent):
             if regulator.jurisdiction == self.jurisdiction:
                 continue
             there = regulator.terms(planned)
-            price = m.export_price_multiplier(regulator.jurisdiction)
+            price = (m.export_price_multiplier(regulator.jurisdiction)
+                     / m.export_price_multiplier(self.jurisdiction))  # < 1: cheaper compute there
             cost = move + self.rule_cost_months(planned, *there, regulator) + self._oom_to_months(
                 math.log10(price))
             options.append((cost, 1, "relocate", regulator.jurisdiction))

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, replace
 NORMS = ("post_ln", "pre_ln", "pre_rms")
 ACTIVATIONS = ("relu", "gelu")
 INITS = ("naive", "scaled")
-OPTIMIZERS = ("adamw", "sgd")
 
 
 @dataclass(frozen=True)
@@ -30,24 +29,23 @@ class ModelSize:
     def d_ff(self) -> int:
         return self.ff_mult * self.d_model
 
-    def non_embedding_params(self) -> int:
-        """Parameters outside the token and position embeddings (Kaplan et al. 2020's N).
-
-        Counted exactly as ``model.count_params`` does for the Flax module: attention
-        q/k/v/out kernels and biases, MLP kernels and biases, two norms per block (LayerNorm
-        scale+bias; RMSNorm would have scale only, a difference below 0.2% that we ignore so
-        that N does not depend on the recipe) and the final norm.
-        """
+    def non_embedding_params(self, norm: str = "pre_rms") -> int:
+        """Parameters outside the token and position embeddings (Kaplan et al. 2020's N), as
+        the Flax module in model.py has them: attention q/k/v/out kernels and biases, MLP
+        kernels and biases, two norms per block and (pre-norm only) a final norm. LayerNorm
+        has a scale and a bias per feature, RMSNorm a scale only."""
         d, f = self.d_model, self.d_ff
         attention = 4 * d * d + 4 * d
         mlp = d * f + f + f * d + d
-        norms = 2 * 2 * d
-        return self.n_layers * (attention + mlp + norms) + 2 * d
+        per_norm = d if norm == "pre_rms" else 2 * d
+        final = 0 if norm == "post_ln" else per_norm
+        return self.n_layers * (attention + mlp + 2 * per_norm) + final
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a model is trained.
+    """How a model is trained. The optimiser is always Adam with decoupled weight decay
+    (AdamW, Loshchilov & Hutter 2019); weight_decay 0 makes it plain Adam.
 
     lr: peak learning rate (per step). warmup_frac: share of steps with linear warmup from 0.
     end_lr_frac: final learning rate as a share of the peak after cosine decay (1.0 means a
@@ -55,11 +53,9 @@ class Recipe:
     """
 
     name: str
-    optimizer: str = "adamw"
     lr: float = 1e-3
     b1: float = 0.9
     b2: float = 0.999
-    momentum: float = 0.9  # SGD only
     weight_decay: float = 0.0
     warmup_frac: float = 0.0
     end_lr_frac: float = 1.0
@@ -73,7 +69,6 @@ class Recipe:
             ("norm", NORMS),
             ("activation", ACTIVATIONS),
             ("init", INITS),
-            ("optimizer", OPTIMIZERS),
         ):
             if getattr(self, field) not in allowed:
                 raise ValueError(f"recipe {self.name}: {field} must be one of {allowed}")
@@ -93,7 +88,8 @@ def improvements() -> list[Recipe]:
     (GPT-3, Brown et al. 2020); 5% linear warmup then cosine decay to 10% of the peak
     (Chinchilla, Hoffmann et al. 2022); pre-norm RMSNorm (Zhang & Sennrich 2019); GELU;
     residual projections scaled by 1/sqrt(2 n_layers) (GPT-2, Radford et al. 2019);
-    global-norm clipping at 1.0.
+    global-norm clipping at 1.0; a 3x higher peak learning rate (small models train best
+    well above Adam's default; measured here: 3e-3 beats 1e-3 on the cpu budget's model).
     """
     old = OLD_RECIPE
     changes = {
@@ -103,6 +99,7 @@ def improvements() -> list[Recipe]:
         "gelu": dict(activation="gelu"),
         "scaled_init": dict(init="scaled"),
         "grad_clip": dict(clip=1.0),
+        "higher_lr": dict(lr=3e-3),
     }
     recipes = [replace(old, name=name, **kw) for name, kw in changes.items()]
     combined: dict = {}
@@ -110,3 +107,8 @@ def improvements() -> list[Recipe]:
         combined.update(kw)
     recipes.append(replace(old, name="all_combined", **combined))
     return recipes
+
+
+def modern_recipe() -> Recipe:
+    """All improvements together: the recipe the scaling experiment (A) trains with."""
+    return improvements()[-1]

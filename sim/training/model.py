@@ -67,17 +67,16 @@ class Transformer(nn.Module):
     @nn.compact
     def __call__(self, tokens: jax.Array) -> jax.Array:
         size, recipe = self.size, self.recipe
-        lecun = nn.initializers.lecun_normal()
         if recipe.init == "scaled":
             # GPT-2 (Radford et al. 2019, sec. 2.3): residual-branch output projections scaled
-            # by 1/sqrt(number of residual layers); embeddings with unit-variance logits at init.
+            # by 1/sqrt(number of residual layers), i.e. LeCun-normal variance / (2 n_layers).
             residual_init = nn.initializers.variance_scaling(
                 1.0 / (2 * size.n_layers), "fan_in", "truncated_normal"
             )
-            embed_init = nn.initializers.normal(stddev=1.0 / math.sqrt(size.d_model))
-        else:  # framework defaults everywhere
-            residual_init = lecun
-            embed_init = nn.initializers.variance_scaling(1.0, "fan_in", "normal", out_axis=0)
+        else:  # framework defaults everywhere (LeCun normal)
+            residual_init = nn.initializers.lecun_normal()
+        # Flax's default embedding init (std 1/sqrt(d_model)) for tokens and positions.
+        embed_init = nn.initializers.variance_scaling(1.0, "fan_in", "normal", out_axis=0)
         embed = nn.Embed(VOCAB_SIZE, size.d_model, embedding_init=embed_init, name="embed")
         positions = self.param("positions", embed_init, (size.context, size.d_model))
         time = tokens.shape[-1]

@@ -3,7 +3,7 @@
 Steps run in chunks of ``chunk_steps`` inside one compiled ``lax.scan`` (Python dispatch per
 step would dominate for models this small). Numeric hyperparameters (learning rate per step,
 Adam betas, weight decay, clipping threshold) are traced inputs, so a recipe search recompiles
-only when the architecture or the optimiser family changes.
+only when the architecture changes.
 
 Units: steps; tokens = steps * batch * context (bytes); losses in nats per byte.
 """
@@ -11,8 +11,8 @@ Units: steps; tokens = steps * batch * context (bytes); losses in nats per byte.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -87,7 +87,6 @@ def _hyperparameters(recipe: Recipe) -> dict[str, jax.Array]:
     values = {
         "b1": recipe.b1,
         "b2": recipe.b2,
-        "momentum": recipe.momentum,
         "weight_decay": recipe.weight_decay,
         "clip": NO_CLIP if recipe.clip is None else recipe.clip,
     }
@@ -99,90 +98,102 @@ def _decay_mask(params):
     return jax.tree.map(lambda p: p.ndim >= 2, params)
 
 
-def _optimizer(kind: str, lr, hp: dict) -> optax.GradientTransformation:
-    if kind == "sgd":
-        core = optax.sgd(learning_rate=lr, momentum=hp["momentum"])
-    else:
-        core = optax.adamw(
-            learning_rate=lr, b1=hp["b1"], b2=hp["b2"], weight_decay=hp["weight_decay"], mask=_decay_mask
-        )
-    return optax.chain(optax.clip_by_global_norm(hp["clip"]), core)
+def _optimizer(lr, hp: dict) -> optax.GradientTransformation:
+    """Global-norm clipping then AdamW; every argument may be a traced scalar."""
+    adamw = optax.adamw(
+        learning_rate=lr, b1=hp["b1"], b2=hp["b2"], weight_decay=hp["weight_decay"], mask=_decay_mask
+    )
+    return optax.chain(optax.clip_by_global_norm(hp["clip"]), adamw)
 
 
-def _structure(recipe: Recipe) -> Recipe:
-    """The part of a recipe that changes the compiled program (architecture, optimiser type)."""
-    return Recipe(name="", optimizer=recipe.optimizer, norm=recipe.norm, activation=recipe.activation,
-                  init=recipe.init)
+def _architecture(recipe: Recipe, with_init: bool) -> Recipe:
+    """The part of a recipe that changes a compiled program: the architecture (and, for the
+    init program, the initialisation scheme). Numeric hyperparameters are traced inputs."""
+    return Recipe(name="", norm=recipe.norm, activation=recipe.activation,
+                  init=recipe.init if with_init else "naive")
 
 
-class _Programs:
-    """Compiled init / train-chunk / eval functions for one structure, vmapped over seeds."""
+def _model(spec: RunSpec, with_init: bool) -> Transformer:
+    dtype = jnp.bfloat16 if spec.dtype == "bfloat16" else jnp.float32
+    return Transformer(spec.size, _architecture(spec.recipe, with_init), dtype=dtype)
 
-    def __init__(self, spec: RunSpec, n_train: int, val_shape: tuple[int, int]):
-        recipe = _structure(spec.recipe)
-        dtype = jnp.bfloat16 if spec.dtype == "bfloat16" else jnp.float32
-        model = Transformer(spec.size, recipe, dtype=dtype)
-        context, batch, opt_kind = spec.size.context, spec.batch, recipe.optimizer
-        dummy_hp = _hyperparameters(Recipe(name=""))
 
-        def init(key):
-            params = model.init(key, jnp.zeros((1, context), jnp.int32))["params"]
-            return params, _optimizer(opt_kind, 0.0, dummy_hp).init(params)
+def _seed_keys(n: int) -> jax.Array:
+    return jax.random.split(jax.random.key(0, impl=RNG_IMPL), n)
 
-        def loss_fn(params, windows):
-            logits = model.apply({"params": params}, windows[:, :-1])
-            return optax.softmax_cross_entropy_with_integer_labels(logits, windows[:, 1:]).mean()
 
-        def sample(key, data):
-            starts = jax.random.randint(key, (batch,), 0, data.shape[0] - context - 1)
-            take = lambda s: jax.lax.dynamic_slice(data, (s,), (context + 1,))  # noqa: E731
-            return jax.vmap(take)(starts).astype(jnp.int32)
+_COMPILED: dict[tuple, tuple] = {}
 
-        def chunk(params, opt_state, data_key, hp, lrs, step0, data):
-            def body(carry, xs):
-                params, opt_state = carry
-                lr, step = xs
-                windows = sample(jax.random.fold_in(data_key, step), data)
-                loss, grads = jax.value_and_grad(loss_fn)(params, windows)
-                updates, opt_state = _optimizer(opt_kind, lr, hp).update(grads, opt_state, params)
-                return (optax.apply_updates(params, updates), opt_state), loss
 
-            steps = step0 + jnp.arange(lrs.shape[0])
-            (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), (lrs, steps))
-            return params, opt_state, losses.mean()
+def _cached(key: tuple, build: Callable[[], tuple]) -> tuple[tuple, float]:
+    """Compiled programs for ``key`` and the seconds spent compiling them now (0 if cached)."""
+    if key in _COMPILED:
+        return _COMPILED[key], 0.0
+    t0 = time.perf_counter()
+    _COMPILED[key] = build()
+    return _COMPILED[key], time.perf_counter() - t0
 
-        def evaluate(params, windows):
-            return loss_fn(params, windows)
 
-        s = len(spec.seeds)
-        keys = jax.random.split(jax.random.key(0, impl=RNG_IMPL), s)
-        t0 = time.perf_counter()
-        self.init = jax.jit(jax.vmap(init)).lower(keys).compile()
-        params, opt_state = jax.eval_shape(jax.vmap(init), keys)
+def _init_program(spec: RunSpec):
+    """vmapped (params, optimiser state) initialisation, one per seed key."""
+    model, context = _model(spec, with_init=True), spec.size.context
+
+    def init(key):
+        params = model.init(key, jnp.zeros((1, context), jnp.int32))["params"]
+        return params, _optimizer(0.0, _hyperparameters(Recipe(name=""))).init(params)
+
+    keys = _seed_keys(len(spec.seeds))
+    key = ("init", spec.size, _architecture(spec.recipe, True), len(spec.seeds), spec.dtype)
+    (program, shapes), seconds = _cached(
+        key, lambda: (jax.jit(jax.vmap(init)).lower(keys).compile(), jax.eval_shape(jax.vmap(init), keys))
+    )
+    return program, shapes, seconds
+
+
+def _step_programs(spec: RunSpec, shapes, n_train: int, val_shape: tuple[int, int]):
+    """vmapped train-chunk and evaluation programs for the spec's architecture."""
+    model, context, batch = _model(spec, with_init=False), spec.size.context, spec.batch
+
+    def loss_fn(params, windows):
+        logits = model.apply({"params": params}, windows[:, :-1])
+        return optax.softmax_cross_entropy_with_integer_labels(logits, windows[:, 1:]).mean()
+
+    def sample(key, data):
+        starts = jax.random.randint(key, (batch,), 0, data.shape[0] - context - 1)
+        take = lambda s: jax.lax.dynamic_slice(data, (s,), (context + 1,))  # noqa: E731
+        return jax.vmap(take)(starts).astype(jnp.int32)
+
+    def chunk(params, opt_state, data_key, hp, lrs, step0, data):
+        def body(carry, xs):
+            params, opt_state = carry
+            lr, step = xs
+            windows = sample(jax.random.fold_in(data_key, step), data)
+            loss, grads = jax.value_and_grad(loss_fn)(params, windows)
+            updates, opt_state = _optimizer(lr, hp).update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+
+        steps = step0 + jnp.arange(lrs.shape[0])
+        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), (lrs, steps))
+        return params, opt_state, losses.mean()
+
+    def build():
+        params, opt_state = shapes
         sds = jax.ShapeDtypeStruct
-        self.chunk = (
+        chunk_program = (
             jax.jit(jax.vmap(chunk, in_axes=(0, 0, 0, None, None, None, None)), donate_argnums=(0, 1))
-            .lower(params, opt_state, keys, dummy_hp, sds((spec.chunk_steps,), jnp.float32),
-                   sds((), jnp.int32), sds((n_train,), jnp.uint8))
+            .lower(params, opt_state, _seed_keys(len(spec.seeds)), _hyperparameters(Recipe(name="")),
+                   sds((spec.chunk_steps,), jnp.float32), sds((), jnp.int32), sds((n_train,), jnp.uint8))
             .compile()
         )
-        self.evaluate = (
-            jax.jit(jax.vmap(evaluate, in_axes=(0, None))).lower(params, sds(val_shape, jnp.int32)).compile()
+        eval_program = (
+            jax.jit(jax.vmap(loss_fn, in_axes=(0, None))).lower(params, sds(val_shape, jnp.int32)).compile()
         )
-        self.compile_seconds = time.perf_counter() - t0
+        return chunk_program, eval_program
 
-
-_PROGRAMS: dict[tuple, _Programs] = {}
-
-
-def _programs(spec: RunSpec, n_train: int, val_shape: tuple[int, int]) -> tuple[_Programs, float]:
-    """Cached compiled programs and the compile seconds this call paid (0 when cached)."""
-    key = (spec.size, _structure(spec.recipe), spec.batch, len(spec.seeds), spec.chunk_steps,
-           spec.dtype, n_train, val_shape)
-    if key in _PROGRAMS:
-        return _PROGRAMS[key], 0.0
-    _PROGRAMS[key] = _Programs(spec, n_train, val_shape)
-    return _PROGRAMS[key], _PROGRAMS[key].compile_seconds
+    key = ("step", spec.size, _architecture(spec.recipe, False), spec.batch, len(spec.seeds),
+           spec.chunk_steps, spec.dtype, n_train, val_shape)
+    (chunk_program, eval_program), seconds = _cached(key, build)
+    return chunk_program, eval_program, seconds
 
 
 def validation_windows(tokens: np.ndarray, context: int, max_windows: int) -> np.ndarray:
@@ -207,11 +218,14 @@ def train(
         raise ValueError("steps and eval_steps must be multiples of chunk_steps")
     if spec.eval_steps[-1] != spec.steps:
         raise ValueError("the last eval step must be the final step")
-    programs, compile_seconds = _programs(spec, int(train_tokens.shape[0]), tuple(val_windows.shape))
-    seed_keys = jax.vmap(lambda s: jax.random.key(s, impl=RNG_IMPL))(jnp.asarray(spec.seeds, dtype=jnp.uint32))
+    init_program, shapes, init_seconds = _init_program(spec)
+    chunk_program, eval_program, step_seconds = _step_programs(
+        spec, shapes, int(train_tokens.shape[0]), tuple(val_windows.shape)
+    )
+    seed_keys = jax.vmap(lambda s: jax.random.key(s, impl=RNG_IMPL))(jnp.asarray(spec.seeds, jnp.uint32))
     init_keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(seed_keys, 0)
     data_keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(seed_keys, 1)
-    params, opt_state = programs.init(init_keys)
+    params, opt_state = init_program(init_keys)
     hp = _hyperparameters(spec.recipe)
     lrs = learning_rates(spec.recipe, spec.steps)
     n_params = count_params(jax.tree.map(lambda p: p[0], params))[1]
@@ -222,14 +236,14 @@ def train(
     tokens_per_chunk = spec.chunk_steps * spec.tokens_per_step * len(spec.seeds)
     for step0 in range(0, spec.steps, spec.chunk_steps):
         t0 = time.perf_counter()
-        params, opt_state, loss = programs.chunk(
+        params, opt_state, loss = chunk_program(
             params, opt_state, data_keys, hp, jnp.asarray(lrs[step0 : step0 + spec.chunk_steps]),
             jnp.int32(step0), train_tokens,
         )
         train_losses.append(np.asarray(loss))
         train_seconds += time.perf_counter() - t0
         if step0 + spec.chunk_steps in eval_at:
-            val_losses.append(np.asarray(programs.evaluate(params, val_windows)))
+            val_losses.append(np.asarray(eval_program(params, val_windows)))
         if progress is not None:
             progress(tokens_per_chunk)
     return RunResult(
@@ -238,9 +252,5 @@ def train(
         train_loss=np.stack(train_losses, axis=1).astype(np.float64),
         non_embedding_params=n_params,
         train_seconds=train_seconds,
-        compile_seconds=compile_seconds,
+        compile_seconds=init_seconds + step_seconds,
     )
-
-
-def with_seeds(spec: RunSpec, seeds: Sequence[int]) -> RunSpec:
-    return replace(spec, seeds=tuple(seeds))
