@@ -36,8 +36,8 @@ def with_labs(spec: Scenario, n: int) -> Scenario:
         labs.append(lab)
     data = spec.model_dump()
     data["labs"] = [lab.model_dump() for lab in labs]
-    data["networks"]["spillover"] = [
-        {"source": labs[i].name, "target": labs[i + 1].name, "weight": 0.5} for i in range(n - 1)]
+    data["networks"]["spillover"] = {"edges": [
+        {"source": labs[i].name, "target": labs[i + 1].name, "weight": 0.5} for i in range(n - 1)]}
     return Scenario.model_validate(data)
 
 
