@@ -78,7 +78,7 @@ def backtest_command(
                               "the published r and scaling exponents")] = None,
 ) -> None:
     """Backtest the default calibration against the published rates (CALIBRATION.md)."""
-    from analysis.atomic import write_text
+    from sim.files import write_text
     from sim.model import simulate
     from sim.scenario import ScenarioError, load_scenario
 

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from analysis.atomic import staged  # noqa: E402
+from sim.files import staged  # noqa: E402
 from sim.results import RunResult  # noqa: E402
 
 EVENT_ROWS = ("training_run_finished", "run_reported", "software_oom", "rnd_automation",

@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.atomic import write_all
+from sim.files import write_all
 from sim.results import EVENT_COLUMNS, RunResult
 
 

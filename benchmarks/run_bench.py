@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.atomic import write_text  # noqa: E402
+from sim.files import write_text  # noqa: E402
 from sim import __version__  # noqa: E402
 from sim.model import simulate  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402

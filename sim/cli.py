@@ -225,10 +225,13 @@ def params(
 def _register_extra_commands() -> None:
     """Commands that live with their own code (analysis, training)."""
     from analysis.backtest_cli import backtest_command
+    from sim.training.command import calibrate_command
 
     app.command("backtest", help="Compare the default calibration from 2023 to today with the "
                                  "published rates (exit 0 only if every check passes).")(
         backtest_command)
+    app.command("calibrate", help="Train small transformers (JAX) to measure scaling, recipe "
+                                  "gains and returns to automated R&D.")(calibrate_command)
 
 
 _register_extra_commands()

@@ -1,4 +1,7 @@
-"""The one place that writes files: every output goes to a temporary file, then is renamed."""
+"""The one place that writes files: every output goes to a temporary file beside its target and
+is renamed over it only when complete, so readers and interrupted runs never see half a file.
+
+The model (``sim/model.py``, ``sim/agents``, ``sim/dynamics``) never imports this; commands do."""
 
 from __future__ import annotations
 
@@ -29,11 +32,11 @@ def staged(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _publishable(tmp_path)
+        os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
-    _publishable(tmp_path)
-    os.replace(tmp_path, target)
 
 
 def write_all(writers: dict[str, Callable[[Path], None]], directory: str | Path) -> list[Path]:
@@ -51,13 +54,25 @@ def write_all(writers: dict[str, Callable[[Path], None]], directory: str | Path)
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
         raise
-    for tmp, final in temps:
-        _publishable(tmp)
-        os.replace(tmp, final)
+    try:
+        for tmp, final in temps:
+            _publishable(tmp)
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
     return [final for _, final in temps]
 
 
 def write_text(path: str | Path, text: str) -> None:
     """Write a text file atomically."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: str | Path, payload: bytes) -> None:
+    """Write bytes atomically, flushed to disk before the rename."""
     with staged(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        with open(tmp, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())

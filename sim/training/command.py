@@ -1,0 +1,240 @@
+"""``ixsim calibrate``: run experiments A, B and C and write the calibration file.
+
+Bad options and unwritable output paths fail fast with one ``error:`` line and exit status 2.
+Results are written only at the very end, atomically (plots first, the JSON last), so an
+interrupted or failed run leaves an earlier calibration untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.files import write_bytes
+from sim.training.measured import CalibrationFileError, stored_budget, to_json_bytes, validate
+
+DEFAULT_OUT = Path("scenarios/calibration/measured.json")
+BUDGET_NAMES = ("smoke", "cpu", "gpu")
+DEVICES = ("cpu", "gpu")
+EXIT_USAGE = 2  # bad input: options, output path
+EXIT_FAILED = 1  # the run itself failed
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell convention
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _check_writable(out: Path) -> None:
+    """Raise (exit 2) unless a file can be created next to ``out``; creates missing parents."""
+    if out.is_dir():
+        raise _fail(f"--out {out}: is a directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _fail(f"--out {out}: cannot write there ({exc.strerror or exc.__class__.__name__})") from None
+
+
+def _plot_paths(out: Path) -> dict[str, Path]:
+    stem = out.with_suffix("")
+    return {kind: stem.with_name(f"{stem.name}.{kind}.png") for kind in ("scaling", "recipes", "returns")}
+
+
+def _configure_jax(device: str) -> str:
+    """Select the JAX platform; return a description of the device used."""
+    try:
+        import jax
+    except ImportError:
+        raise _fail("calibrate needs JAX, Optax, Flax and Optuna: pip install 'ixsim[train]'") from None
+    try:
+        jax.config.update("jax_platforms", "cpu" if device == "cpu" else "cuda")
+        devices = jax.devices()
+    except Exception as exc:  # JAX raises RuntimeError or, with no backend left, AssertionError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "JAX found no backend"
+        raise _fail(f"--device {device}: no usable {device.upper()} found ({first})") from None
+    if device == "gpu" and devices[0].platform != "gpu":
+        raise _fail("--device gpu: no GPU found")
+    d = devices[0]
+    if d.platform == "cpu":
+        return f"cpu: {os.cpu_count()} cores ({_cpu_model()})"
+    return f"{d.platform}: {len(devices)} x {d.device_kind}"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _ixsim_version() -> str:
+    try:
+        return importlib.metadata.version("ixsim")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:  # running from a source tree that is not installed (e.g. PYTHONPATH on a GPU box)
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return tomllib.loads(pyproject.read_text())["project"]["version"] + "+source"
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+def _versions() -> dict:
+    import flax
+    import jax
+    import jaxlib
+    import numpy
+    import optax
+    import optuna
+    import scipy
+
+    return {
+        "ixsim_version": _ixsim_version(),
+        "python_version": platform.python_version(),
+        "jax_version": jax.__version__,
+        "jaxlib_version": jaxlib.__version__,
+        "optax_version": optax.__version__,
+        "flax_version": flax.__version__,
+        "optuna_version": optuna.__version__,
+        "numpy_version": numpy.__version__,
+        "scipy_version": scipy.__version__,
+    }
+
+
+def _run(budget_name: str, seed: int, device_description: str, started: float) -> tuple[dict, dict]:
+    """All three experiments; returns (calibration dict, PNG bytes by plot kind)."""
+    from sim.training import plots
+    from sim.training.budgets import BUDGETS
+    from sim.training.experiments import (
+        open_session,
+        recipe_experiment,
+        scaling_experiment,
+        search_experiment,
+    )
+    from sim.training.progress import training_progress
+
+    budget = BUDGETS[budget_name]
+    with training_progress() as progress:
+        session = open_session(budget, seed, progress)
+        scaling = scaling_experiment(session)
+        gains, baseline_description, baseline = recipe_experiment(session)
+        returns = search_experiment(session, baseline)
+    provenance = {
+        **_versions(),
+        "platform": platform.platform(),
+        "device": device_description,
+        "budget": budget_name,
+        "budget_config": budget.to_dict(),
+        "corpus": session.corpus.provenance(budget.validation_fraction),
+        "seeds": {"base": seed, "scaling": [seed], "recipes": list(session.recipe_seeds),
+                  "search_sampler": seed, "bootstrap": seed},
+        "tokens_trained": session.tokens,
+        "tokens_per_second": session.tokens / max(session.train_seconds, 1e-9),
+        "train_seconds": session.train_seconds,
+        "compile_seconds": session.compile_seconds,
+        "per_experiment": session.per_experiment,
+        "wall_seconds": time.perf_counter() - started,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "command": f"ixsim calibrate --budget {budget_name} --seed {seed}",
+    }
+    result = {
+        "schema_version": 1,
+        "scaling": scaling,
+        "recipe_gains": gains,
+        "recipe_baseline": baseline_description,
+        "returns_r": returns,
+        "provenance": provenance,
+    }
+    pngs = {
+        "scaling": plots.scaling_plot(scaling),
+        "recipes": plots.recipes_plot(gains, baseline_description),
+        "returns": plots.returns_plot(returns),
+    }
+    return result, pngs
+
+
+def _json_safe(value):
+    """Non-finite floats become null (validation then names the field)."""
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        return _json_safe(value.item())
+    return value
+
+
+def _summary(result: dict, out: Path) -> str:
+    s, r, p = result["scaling"], result["returns_r"], result["provenance"]
+
+    def est(x: dict) -> str:
+        return f"{x['value']:.3g} ({x['low']:.3g}-{x['high']:.3g})"
+
+    lines = [
+        f"wrote {out} ({p['budget']} budget, {p['wall_seconds']:.0f} s, {p['tokens_per_second']:,.0f} tokens/s)",
+        f"scaling: E {est(s['E'])}, A {est(s['A'])}, B {est(s['B'])}, alpha {est(s['alpha'])}, beta {est(s['beta'])}",
+        f"allocation: N_opt ~ C^{est(s['allocation']['a'])}, D_opt ~ C^{est(s['allocation']['b'])}",
+        "recipe gains: " + ", ".join(f"{g['name']} {g['gain']:.2f}x ({g['low']:.2f}-{g['high']:.2f})"
+                                     for g in result["recipe_gains"]),
+        f"returns r: {est(r)}; {r['comparison']}",
+    ]
+    return "\n".join(lines)
+
+
+def calibrate_command(
+    budget: Annotated[str, typer.Option(help="Compute budget: smoke (tests, ~30 s), cpu (~10 min on 2 cores) "
+                                             "or gpu (a few minutes on one H100).")] = "cpu",
+    device: Annotated[str, typer.Option(help="JAX platform: cpu or gpu.")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Base seed for initialisation, data order, search and bootstrap.")] = 0,
+    out: Annotated[Path | None, typer.Option(help=f"Output JSON (default {DEFAULT_OUT}); PNG plots go next to it.",
+                                             show_default=False)] = None,
+) -> None:
+    """Train small transformer LMs and measure scaling, recipe gains and returns to research."""
+    started = time.perf_counter()
+    if budget not in BUDGET_NAMES:
+        raise _fail(f"--budget must be one of {', '.join(BUDGET_NAMES)} (got {budget!r})")
+    if device not in DEVICES:
+        raise _fail(f"--device must be one of {', '.join(DEVICES)} (got {device!r})")
+    target = DEFAULT_OUT if out is None else out
+    _check_writable(target)
+    previous = stored_budget(target)
+    if budget == "smoke" and out is None and previous in ("cpu", "gpu"):
+        raise _fail(f"{target} holds a {previous}-budget calibration; the smoke budget does not overwrite it "
+                    "(use --out FILE to write elsewhere)")
+    device_description = _configure_jax(device)
+    try:
+        result, pngs = _run(budget, seed, device_description, started)
+    except KeyboardInterrupt:
+        raise _fail(f"interrupted; {target} left unchanged", EXIT_INTERRUPTED) from None
+    except ValueError as exc:  # e.g. a stdlib with too little source for the budget
+        raise _fail(str(exc), EXIT_FAILED) from None
+    result = _json_safe(result)
+    try:
+        validate(result, target)
+    except CalibrationFileError as exc:
+        failed = target.with_name(target.name + ".failed")
+        write_bytes(failed, to_json_bytes(result))
+        raise _fail(f"{exc.field}: {exc.message}; {target} left unchanged, results in {failed}",
+                    EXIT_FAILED) from None
+    for kind, path in _plot_paths(target).items():
+        write_bytes(path, pngs[kind])
+    write_bytes(target, to_json_bytes(result))
+    typer.echo(_summary(result, target))
