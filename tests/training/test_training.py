@@ -2,7 +2,6 @@
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -30,11 +29,9 @@ SMOKE = BUDGETS["smoke"]
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("calibration") / "measured.json"
-    started = time.perf_counter()
     result = CliRunner().invoke(app, ["--budget", "smoke", "--seed", "0", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    return {"path": out, "data": json.loads(out.read_text()), "seconds": time.perf_counter() - started,
-            "stdout": result.stdout}
+    return {"path": out, "data": json.loads(out.read_text()), "stdout": result.stdout}
 
 
 @pytest.mark.slow
@@ -45,11 +42,6 @@ def test_smoke_calibration_validates_and_has_plots(smoke):
         png = smoke["path"].with_name(f"measured.{kind}.png").read_bytes()
         assert png.startswith(b"\x89PNG")
     assert smoke["stdout"].startswith(f"wrote {smoke['path']}")
-
-
-@pytest.mark.slow
-def test_smoke_calibration_finishes_within_a_minute(smoke):
-    assert smoke["seconds"] < 60
 
 
 @pytest.mark.slow
