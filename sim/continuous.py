@@ -91,31 +91,33 @@ class ContinuousDynamics:
 
     def _labour(self, lab: Lab, humans: float, ai: float) -> tuple[float, float, float]:
         """Cognitive labour, its elasticity to AI labour, and the AI share of the work."""
-        p = self.spec.labour
-        reviewed, e_review = labour.review_limited(ai, humans, lab.review_auto, p.review_ratio)
-        total, e_task = labour.task_labour(humans, reviewed, lab.rnd_mass, p.task_rho)
+        if lab.rnd_mass <= 0.0:  # nothing automated: humans alone (what task_labour returns)
+            return humans, 0.0, 0.0
+        reviewed, e_review = labour.review_limited(ai, humans, lab.review_auto, self.review_ratio)
+        total, e_task = labour.task_labour(humans, reviewed, lab.rnd_mass, self.task_rho)
         return total, e_review * e_task, e_task
 
     def _research(self, lab: Lab, log_s: float, humans: float, ai_per_s: float,
                   compute_ratio: float) -> tuple[float, float, float]:
         """Research input R/R0, d ln R/d ln S and the AI share of R&D labour at ``log_s``."""
-        sw = self.spec.software
         total, e_labour, ai_share = self._labour(lab, humans, ai_per_s * math.exp(log_s))
         research, e_research = labour.research_input(total / self.labour0, compute_ratio,
-                                                     sw.labour_weight, sw.compute_rho)
+                                                     self.labour_weight, self.compute_rho)
         return research, e_labour * e_research, ai_share
 
     def _research_outputs(self, lab: Lab, humans: float, ai_per_s: float,
                           compute_ratio: float) -> None:
         """Research input, AI labour, unreviewed share and the progress multiplier."""
-        sw = self.spec.software
         lab.humans = humans
         lab.ai_researchers = ai_per_s * math.exp(lab.log_s)
         lab.research, _, lab.ai_share = self._research(lab, lab.log_s, humans, ai_per_s,
                                                        compute_ratio)
         lab.unreviewed = lab.ai_share * lab.review_auto
-        human_only = labour.research_input(humans / self.labour0, compute_ratio, sw.labour_weight,
-                                           sw.compute_rho)[0]
+        if lab.rnd_mass <= 0.0:  # humans alone already
+            lab.multiplier = 1.0
+            return
+        human_only = labour.research_input(humans / self.labour0, compute_ratio,
+                                           self.labour_weight, self.compute_rho)[0]
         floor = max(human_only, _MULTIPLIER_FLOOR * lab.research, 1e-300)
         lab.multiplier = (lab.research / floor) ** self.lam if lab.research > 0 else 1.0
 
@@ -138,7 +140,7 @@ class ContinuousDynamics:
     def _advance_software(self, lab: Lab, humans: float, ai_per_s: float, compute_ratio: float,
                           catch_up: tuple[float, float]) -> None:
         """Integrate ln S over one step with the exact local power-law solution, adaptively."""
-        sw = self.spec.software
+        rate_per_year, returns_r, beta = self.rate_per_year, self.returns_r, self.beta
         ceiling = self.log_s_ceiling
         u = lab.log_s
         spill, spill_slope = catch_up
@@ -147,8 +149,8 @@ class ContinuousDynamics:
             if remaining <= 1e-12 * self.dt or u >= ceiling:
                 break
             research, e_research, _ = self._research(lab, u, humans, ai_per_s, compute_ratio)
-            own = software.growth_rate(sw.rate_per_year, research, u, sw.returns_r, sw.beta)
-            k = software.rate_elasticity(e_research, sw.returns_r, sw.beta)
+            own = software.growth_rate(rate_per_year, research, u, returns_r, beta)
+            k = software.rate_elasticity(e_research, returns_r, beta)
             rate = own + spill
             if rate <= 0.0:
                 break

@@ -77,6 +77,10 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         self.log_gwp_growth = math.log(inv.gwp_growth_per_year)
         self.log_researcher_growth = math.log(lab.researcher_growth_per_year)
         self.lam = sw.returns_r * sw.beta
+        # hot-path constants (read once per sub-step per lab)
+        self.rate_per_year, self.returns_r, self.beta = sw.rate_per_year, sw.returns_r, sw.beta
+        self.labour_weight, self.compute_rho = sw.labour_weight, sw.compute_rho
+        self.review_ratio, self.task_rho = lab.review_ratio, lab.task_rho
         self.log_s_ceiling = sw.ceiling_oom * LN10
         self.ref_log10_flop = math.log10(sc.capability.reference_training_flop)
         rnd = [t for t in sc.tasks if not t.review]
