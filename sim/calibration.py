@@ -8,6 +8,8 @@ file's E, A and B are losses per byte of a byte-level model, not per token: they
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import getitem
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,6 @@ class CalibrationError(Exception):
     """A calibration file that cannot be used; ``str()`` is one ``error: ...`` line."""
 
 
-def _dig(data: Any, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        data = data[key]
-    return data
-
-
 def load_measured_values(path: Path) -> tuple[dict[str, float], str]:
     """The scenario fields a measured file supplies, and a label naming the file and budget."""
     from sim.training.measured import CalibrationFileError, load_measured
@@ -39,7 +35,7 @@ def load_measured_values(path: Path) -> tuple[dict[str, float], str]:
         measured = load_measured(path)
     except CalibrationFileError as exc:
         raise CalibrationError(str(exc)) from None
-    values = {field: float(_dig(measured, keys)) for field, (keys, _) in MEASURED_FIELDS.items()}
+    values = {field: float(reduce(getitem, keys, measured)) for field, (keys, _) in MEASURED_FIELDS.items()}
     budget = measured.get("provenance", {}).get("budget", "?")
     return values, f"measured: {path} ({budget} budget)"
 

@@ -56,11 +56,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "never"
     if isinstance(value, float):
-        if 1900 <= value <= 2300:
-            return f"{value:.2f}"
-        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-            return f"{value:.3g}"
-        return f"{value:.3g}"
+        return f"{value:.2f}" if 1900 <= value <= 2300 else f"{value:.3g}"  # years vs magnitudes
     return str(value)
 
 

@@ -52,7 +52,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         self._uniforms: list[float] = []
         self._gwp_cache: dict[float, float] = {}
         self._init_constants()
-        strategies = spec.strategy_map()
+        strategies = spec.strategies
         n = len(spec.labs)
         self.labs = Lab.create_agents(self, n, list(range(n)), list(spec.labs),
                                       [strategies[lab.strategy] for lab in spec.labs])
@@ -239,10 +239,10 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         risk = self.spec.risk
         return max(1.0, self.pace_oom_per_year / risk.oversight_oom_per_year) ** risk.pace_exponent
 
-    def assurance(self, lab: Lab) -> float:
+    def assurance(self, lab: Lab, overload: float | None = None) -> float:
         """Alignment assurance 0..1: safety effort against the pace it must keep up with."""
         share = lab.safety_share
-        half = self.spec.risk.safety_half_share * self.overload()
+        half = self.spec.risk.safety_half_share * (self.overload() if overload is None else overload)
         return share / (share + half) if share + half > 0 else 0.0
 
     def _incidents(self) -> None:
@@ -256,7 +256,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
             capability = risk.hazard_growth_per_oom ** (math.log10(lab.best_effective)
                                                         - self.ref_log10_flop)
             lab.hazard = (risk.hazard_per_year_2023 * capability * overload
-                          * 2.0 * (1.0 - self.assurance(lab))
+                          * 2.0 * (1.0 - self.assurance(lab, overload))
                           * (1.0 + risk.unreviewed_hazard * lab.unreviewed))
             total += lab.hazard
             if self.uniform() < -math.expm1(-lab.hazard * self.dt):

@@ -8,6 +8,7 @@ labs, regulators, networks, risk).
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import tomllib
@@ -105,10 +106,6 @@ class Scenario(Strict):
     def calibration_source(self) -> dict[str, str]:
         return dict(self._calibration_source)
 
-    def strategy_map(self) -> dict[str, Strategy]:
-        """Strategies by name (built-ins merged with the scenario's tables)."""
-        return self.strategies
-
     @model_validator(mode="before")
     @classmethod
     def _merge_strategies(cls, data: Any) -> Any:
@@ -130,7 +127,7 @@ class Scenario(Strict):
         labs = [lab.name for lab in self.labs]
         if len(set(labs)) != len(labs):
             raise ValueError("labs: names must be unique")
-        strategies = self.strategy_map()
+        strategies = self.strategies
         for i, lab in enumerate(self.labs):
             if lab.strategy not in strategies:
                 raise ValueError(f"labs[{i}].strategy: unknown strategy {lab.strategy!r} "
@@ -238,17 +235,11 @@ def _schema_walk(model: type[BaseModel], keys: list[str | int]) -> None:
             current = current.__origin__
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
-    """Apply ``dotted.path=value`` overrides to raw scenario data; values are parsed as TOML."""
-    data, problems = _apply_overrides(data, overrides)
-    if problems:
-        raise ScenarioError(source, problems)
-    return data
-
-
-def _apply_overrides(data: dict[str, Any],
-                     overrides: list[str]) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
-    data = _deep_copy(data)
+def apply_overrides(data: dict[str, Any],
+                    overrides: list[str]) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
+    """Apply ``dotted.path=value`` overrides (values parsed as TOML) to raw scenario data;
+    returns the new data and the problems found (path, message, value)."""
+    data = copy.deepcopy(data)
     problems: list[tuple[str, str, Any]] = []
     for item in overrides:
         if "=" not in item:
@@ -269,14 +260,6 @@ def _apply_overrides(data: dict[str, Any],
     return data, problems
 
 
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value
-
-
 def _assign(data: dict[str, Any], keys: list[str | int], value: Any) -> None:
     node: Any = data
     for i, key in enumerate(keys[:-1]):
@@ -289,7 +272,7 @@ def _assign(data: dict[str, Any], keys: list[str | int], value: Any) -> None:
         if key not in node:
             if isinstance(nxt, int):
                 default = Scenario().model_dump(mode="python")
-                node[key] = _deep_copy(_dig(default, keys[: i + 1]))
+                node[key] = copy.deepcopy(_dig(default, keys[: i + 1]))
             else:
                 node[key] = {}
         node = node[key]
@@ -405,7 +388,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None,
     data = _read_with_parents(Path(path), [])
     problems: list[tuple[str, str, Any]] = []
     if overrides:
-        data, problems = _apply_overrides(data, overrides)
+        data, problems = apply_overrides(data, overrides)
     explicit = {item.split("=", 1)[0].strip() for item in overrides or []}
     try:
         data, sources = overlay(data, Path(path), Path(calibration) if calibration else None,

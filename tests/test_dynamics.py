@@ -17,7 +17,7 @@ from sim.dynamics.growth import capped_log_growth, phi
 
 def test_phi_is_the_integral_of_exponential_growth():
     for rate in (-2.0, -1e-14, 0.0, 1e-13, 0.7, 5.0):
-        expected = quad(lambda t: math.exp(rate * t), 0.0, 0.25)[0]
+        expected = quad(lambda t, rate=rate: math.exp(rate * t), 0.0, 0.25)[0]
         assert phi(rate, 0.25) == pytest.approx(expected, rel=1e-10)
 
 

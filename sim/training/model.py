@@ -7,8 +7,6 @@ position embeddings. The recipe picks the normalisation placement (post-LN as in
 
 from __future__ import annotations
 
-import math
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
