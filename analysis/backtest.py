@@ -21,8 +21,8 @@ import numpy as np
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
-    from sim.results import RunResult
-    from sim.scenario import Scenario
+    from ixsim.sim.results import RunResult
+    from ixsim.sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.toml"
@@ -258,7 +258,7 @@ def algorithmic_check(win: Window) -> Check:
 def hardware_check(spec: Scenario, win: Window) -> Check:
     """Hardware price-performance doubling: the model's own price-performance path with the
     utilisation factor switched off. Its growth is a model input, so the row says so."""
-    from sim.model import TakeoffModel
+    from ixsim.sim.model import TakeoffModel
 
     hw = spec.hardware.model_copy(update={"utilisation_growth_per_year": 1.0})
     model = TakeoffModel(spec.model_copy(update={"hardware": hw}))
@@ -379,7 +379,7 @@ def measured_checks(path: Path) -> list[Check]:
     if not path.is_file():
         return []
     try:
-        loader = importlib.import_module("sim.training.measured")
+        loader = importlib.import_module("ixsim.training.measured")
     except ImportError:
         return []
     basis = "training loop (measured.json)"
@@ -455,7 +455,7 @@ def checks_from_result(spec: Scenario, result: RunResult, until: float,
 def run_backtest(spec: Scenario, until: float, seed: int = 0,
                  measured_path: Path | None = MEASURED_PATH) -> list[Check]:
     """Run ``spec`` from its start to ``until`` and measure every check."""
-    from sim.model import simulate
+    from ixsim.sim.model import simulate
 
     spec = with_end_year(spec, until)
     return checks_from_result(spec, simulate(spec, seed=seed), until, measured_path)
@@ -473,7 +473,7 @@ def all_passed(checks: list[Check]) -> bool:
 def document(checks: list[Check], until: float, scenario: str,
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The backtest.json document."""
-    from sim import __version__
+    from ixsim.sim import __version__
 
     rows = counted(checks)
     doc = {

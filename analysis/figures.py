@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.files import staged  # noqa: E402
-from sim.results import RunResult  # noqa: E402
+from ixsim.analysis.files import staged  # noqa: E402
+from ixsim.sim.results import RunResult  # noqa: E402
 
 EVENT_ROWS = ("training_run_finished", "run_reported", "software_oom", "rnd_automation",
               "successor_training", "incident_minor", "incident_major", "policy_change",

@@ -9,8 +9,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.files import write_all
-from sim.results import EVENT_COLUMNS, RunResult
+from ixsim.analysis.files import write_all
+from ixsim.sim.results import EVENT_COLUMNS, RunResult
 
 
 def summary_json(summary: dict[str, Any]) -> str:

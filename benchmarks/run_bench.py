@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.files import write_text  # noqa: E402
-from sim import __version__  # noqa: E402
-from sim.model import simulate  # noqa: E402
-from sim.scenario import Scenario, load_scenario  # noqa: E402
+from ixsim.analysis.files import write_text  # noqa: E402
+from ixsim.sim import __version__  # noqa: E402
+from ixsim.sim.model import simulate  # noqa: E402
+from ixsim.sim.scenario import Scenario, load_scenario  # noqa: E402
 
 RUNS = 25
 LAB_COUNTS = (5, 20, 100)

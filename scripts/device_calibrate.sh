@@ -28,7 +28,7 @@ python3 -c "import sys, jax, optax, flax, optuna; print(sys.version.split()[0], 
 'optax', optax.__version__, 'flax', flax.__version__, 'optuna', optuna.__version__, jax.devices())"
 
 status=0
-python3 -m sim.training --budget gpu --device gpu --out "$OUT/measured.json" \
+python3 -m ixsim.training --budget gpu --device gpu --out "$OUT/measured.json" \
     2> >(tee "$OUT/calibrate.log" >&2) || status=$?
 # The plots are written next to the JSON, i.e. already in $OUT.
 ls -l "$OUT"

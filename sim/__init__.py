@@ -1,8 +1,6 @@
-"""ixsim's model: scenario schema, dynamics, Mesa agents and the takeoff model (no I/O beyond loading a scenario)."""
+"""ixsim's model: scenario schema and loading, dynamics, Mesa agents, the takeoff model and its run
+result (no I/O beyond reading a scenario or a measured-calibration JSON; no plotting)."""
 
-from importlib.metadata import PackageNotFoundError, version
+from ixsim import __version__
 
-try:
-    __version__ = version("ixsim")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
+__all__ = ["__version__"]

@@ -29,7 +29,7 @@ class CalibrationError(Exception):
 
 def load_measured_values(path: Path) -> tuple[dict[str, float], str]:
     """The scenario fields a measured file supplies, and a label naming the file and budget."""
-    from sim.training.measured import CalibrationFileError, load_measured
+    from ixsim.training.measured import CalibrationFileError, load_measured
 
     try:
         measured = load_measured(path)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from sim.dynamics import labour, software
-from sim.dynamics.compute import SECONDS_PER_YEAR, stock_step
-from sim.dynamics.growth import capped_log_growth, phi
+from ixsim.sim.dynamics import labour, software
+from ixsim.sim.dynamics.compute import SECONDS_PER_YEAR, stock_step
+from ixsim.sim.dynamics.growth import capped_log_growth, phi
 
 if TYPE_CHECKING:
-    from sim.agents import Lab
+    from ixsim.sim.agents import Lab
 
 LN10 = math.log(10.0)
 MAX_DU_PER_SUBSTEP = 0.25  # nats of ln S one sub-step may add (accuracy control when k varies)

@@ -8,15 +8,15 @@ import math
 
 import mesa
 
-from sim.agents import AISystem, Lab, Regulator
-from sim.continuous import ContinuousDynamics
-from sim.dynamics import capability as cap
-from sim.dynamics.compute import balanced_stock
-from sim.networks import build_graph
-from sim.recorder import Recorder
-from sim.results import RunResult, summarise
-from sim.schema.actors import POLICY_LEVELS
-from sim.scenario import Scenario
+from ixsim.sim.agents import AISystem, Lab, Regulator
+from ixsim.sim.continuous import ContinuousDynamics
+from ixsim.sim.dynamics import capability as cap
+from ixsim.sim.dynamics.compute import balanced_stock
+from ixsim.sim.networks import build_graph
+from ixsim.sim.recorder import Recorder
+from ixsim.sim.results import RunResult, summarise
+from ixsim.sim.schema.actors import POLICY_LEVELS
+from ixsim.sim.scenario import Scenario
 
 LN10 = math.log(10.0)
 AUTOMATION_MILESTONES = (0.2, 0.5, 1.0)

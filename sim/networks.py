@@ -6,7 +6,7 @@ from typing import Any
 
 import networkx as nx
 
-from sim.schema.actors import GraphSpec
+from ixsim.sim.schema.actors import GraphSpec
 
 
 def build_graph(spec: GraphSpec, nodes: list[str]) -> nx.Graph:

@@ -1,6 +1,6 @@
 """Recording a run into preallocated numpy arrays (no DataCollector: it deep-copies each value).
 
-A mixin of ``TakeoffModel``; column names and order are ``sim.results.WORLD_COLUMNS`` and
+A mixin of ``TakeoffModel``; column names and order are ``ixsim.sim.results.WORLD_COLUMNS`` and
 ``LAB_COLUMNS``.
 """
 
@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from sim.dynamics import capability as cap
-from sim.results import LAB_COLUMNS, WORLD_COLUMNS
+from ixsim.sim.dynamics import capability as cap
+from ixsim.sim.results import LAB_COLUMNS, WORLD_COLUMNS
 
 MIN_PACE_OOM_PER_YEAR = 0.1  # floor when turning an OOM lead into months
 _S_MAX = WORLD_COLUMNS.index("software_level_max")

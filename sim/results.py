@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import TakeoffModel
+    from ixsim.sim.model import TakeoffModel
 
 WORLD_COLUMNS = (
     "time",  # decimal year
@@ -141,7 +141,7 @@ def summarise(model: TakeoffModel) -> RunResult:
     t20 = _first_time(ordered, "rnd_automation", 0.2)
     t50 = _first_time(ordered, "rnd_automation", 0.5)
     t100 = _first_time(ordered, "rnd_automation", 1.0)
-    from sim import __version__
+    from ixsim.sim import __version__
 
     summary = {
         "scenario": model.spec.meta.name,
@@ -181,7 +181,7 @@ def summarise(model: TakeoffModel) -> RunResult:
     for key, value in summary.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"summary.{key} is not finite ({value})")
-    from sim.networks import network_document
+    from ixsim.sim.networks import network_document
 
     network = network_document(model.spillover_graph, model.coordination_graph,
                                {lab.name: lab.jurisdiction for lab in model.lab_list})

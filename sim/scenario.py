@@ -18,11 +18,11 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, Field, PrivateAttr, StringConstraints, ValidationError,
                       model_validator)
 
-from sim.schema.actors import (DEFAULT_STRATEGIES, POLICY_LEVELS, ExportControl, LabSpec,
+from ixsim.sim.schema.actors import (DEFAULT_STRATEGIES, POLICY_LEVELS, ExportControl, LabSpec,
                                Networks, RegulatorSpec, Responses, Risk, Shares, Strategy,
                                merge_strategies)
-from sim.schema.base import P, Strict
-from sim.schema.world import (DEFAULT_TASKS, Capability, Hardware, Investment, Labour, Meta,
+from ixsim.sim.schema.base import P, Strict
+from ixsim.sim.schema.world import (DEFAULT_TASKS, Capability, Hardware, Investment, Labour, Meta,
                               Scaling, Software, TaskCategory)
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "apply_overrides",
@@ -382,7 +382,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None,
     ``calibration`` names a measured calibration file (``ixsim calibrate``) whose values replace
     the published ones; ``overrides`` (``--set``) are applied last and win over both.
     """
-    from sim.calibration import CalibrationError, overlay
+    from ixsim.sim.calibration import CalibrationError, overlay
 
     source = str(path)
     data = _read_with_parents(Path(path), [])

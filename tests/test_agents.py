@@ -9,10 +9,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim.model import TakeoffModel, simulate
-from sim.networks import build_graph
-from sim.scenario import parse_scenario
-from sim.schema.actors import GraphSpec
+from ixsim.sim.model import TakeoffModel, simulate
+from ixsim.sim.networks import build_graph
+from ixsim.sim.scenario import parse_scenario
+from ixsim.sim.schema.actors import GraphSpec
 
 QUIET_RISK = {"hazard_per_year_2023": 0.0, "concern_per_milestone": 0.0}
 

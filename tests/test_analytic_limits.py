@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.dynamics.software import closed_form_time
-from sim.model import simulate
-from sim.scenario import load_scenario
+from ixsim.sim.dynamics.software import closed_form_time
+from ixsim.sim.model import simulate
+from ixsim.sim.scenario import load_scenario
 from tests.conftest import BASELINE, SOFTWARE_ONLY
 
 

@@ -14,12 +14,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from analysis.backtest import (DEFAULT_SCENARIO, TOLERANCE, change_points, checks_from_result,
+from ixsim.analysis.backtest import (DEFAULT_SCENARIO, TOLERANCE, change_points, checks_from_result,
                                decimal_year, effective_compute_target, log_linear_fit,
                                run_backtest, to_json, with_end_year)
-from analysis.backtest_cli import backtest_command
-from sim.model import simulate
-from sim.scenario import load_scenario
+from ixsim.cli.backtest import backtest_command
+from ixsim.sim.model import simulate
+from ixsim.sim.scenario import load_scenario
 
 UNTIL = "2026.9"  # fixed, so that the tests do not depend on today's date
 KEYS = ("training_compute_growth", "training_compute_growth_frontier", "training_spend_growth",
@@ -177,9 +177,9 @@ def test_measured_rows_are_informational(tmp_path, monkeypatch):
                 "returns_r": {"value": 1.1, "low": 0.8, "high": 1.5}}
     path = tmp_path / "measured.json"
     path.write_text(json.dumps(measured))
-    fake = types.ModuleType("sim.training.measured")
+    fake = types.ModuleType("ixsim.training.measured")
     fake.load_measured = lambda p: json.loads(Path(p).read_text())
-    monkeypatch.setitem(sys.modules, "sim.training.measured", fake)
+    monkeypatch.setitem(sys.modules, "ixsim.training.measured", fake)
     spec = with_end_year(load_scenario(DEFAULT_SCENARIO, []), float(UNTIL))
     checks = checks_from_result(spec, simulate(spec), float(UNTIL), measured_path=path)
     info = [c for c in checks if c.informational]
@@ -197,7 +197,7 @@ def test_measured_rows_are_informational(tmp_path, monkeypatch):
 
 
 def test_an_unusable_measured_file_is_one_informational_row(tmp_path):
-    pytest.importorskip("sim.training.measured")
+    pytest.importorskip("ixsim.training.measured")
     path = tmp_path / "measured.json"
     path.write_text('{"scaling": {}}')
     spec = with_end_year(load_scenario(DEFAULT_SCENARIO, []), float(UNTIL))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.model import simulate
-from sim.scenario import ScenarioError, load_scenario
+from ixsim.cli.app import main
+from ixsim.sim.model import simulate
+from ixsim.sim.scenario import ScenarioError, load_scenario
 from tests.conftest import BASELINE
 
 

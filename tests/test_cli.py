@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sim.cli import main, params_markdown
-from sim.scenario import field_table
+from ixsim.cli.app import main, params_markdown
+from ixsim.sim.scenario import field_table
 from tests.conftest import BASELINE, ROOT
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def ixsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the installed command line as a user would (a fresh process)."""
-    return subprocess.run([sys.executable, "-c", "from sim.cli import entry; entry()", *args],
+    return subprocess.run([sys.executable, "-c", "from ixsim.cli.app import entry; entry()", *args],
                           capture_output=True, text=True, cwd=cwd or ROOT, timeout=300,
                           env={**os.environ, "COLUMNS": "120"})
 

@@ -9,10 +9,10 @@ import pytest
 from scipy.integrate import quad, solve_ivp
 from scipy.optimize import minimize_scalar
 
-from sim.dynamics import capability as cap
-from sim.dynamics import labour, software
-from sim.dynamics.compute import balanced_stock, stock_step
-from sim.dynamics.growth import capped_log_growth, phi
+from ixsim.sim.dynamics import capability as cap
+from ixsim.sim.dynamics import labour, software
+from ixsim.sim.dynamics.compute import balanced_stock, stock_step
+from ixsim.sim.dynamics.growth import capped_log_growth, phi
 
 
 def test_phi_is_the_integral_of_exponential_growth():

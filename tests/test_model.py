@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from sim.agents import AISystem, Lab, Regulator
-from sim.model import TakeoffModel, simulate
-from sim.results import LAB_COLUMNS, WORLD_COLUMNS
-from sim.scenario import load_scenario
+from ixsim.sim.agents import AISystem, Lab, Regulator
+from ixsim.sim.model import TakeoffModel, simulate
+from ixsim.sim.results import LAB_COLUMNS, WORLD_COLUMNS
+from ixsim.sim.scenario import load_scenario
 from tests.conftest import BASELINE
 
 

@@ -9,9 +9,9 @@ import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sim.model import simulate
-from sim.results import LAB_COLUMNS
-from sim.scenario import parse_scenario
+from ixsim.sim.model import simulate
+from ixsim.sim.results import LAB_COLUMNS
+from ixsim.sim.scenario import parse_scenario
 
 
 @st.composite

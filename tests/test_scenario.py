@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, field_table, load_scenario
+from ixsim.sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, field_table, load_scenario
 from tests.conftest import BASELINE, ROOT, SCENARIOS
 
 

@@ -7,7 +7,7 @@ import math
 
 import mesa
 
-from sim.schema.actors import Strategy
+from ixsim.sim.schema.actors import Strategy
 
 MIN_GROWTH_OOM_PER_YEAR = 0.1  # floor on the pace used to turn OOM into months of progress
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import mesa
 
-from sim.schema.actors import POLICY_LEVELS, RegulatorSpec
+from ixsim.sim.schema.actors import POLICY_LEVELS, RegulatorSpec
 
 REPORTING, EVALUATIONS, LICENSING, COMPUTE_CAP, PAUSE = (POLICY_LEVELS.index(name) for name in (
     "reporting", "evaluations", "licensing", "compute_cap", "pause"))

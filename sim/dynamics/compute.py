@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sim.dynamics.growth import phi
+from ixsim.sim.dynamics.growth import phi
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
 _REL_MIN = 1e-9  # below this |g + delta| the integral uses its limit (the form is continuous)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from sim.schema.base import P, Strict
+from ixsim.sim.schema.base import P, Strict
 
 POLICY_LEVELS = ("none", "reporting", "evaluations", "licensing", "compute_cap", "pause")
 PolicyLevel = Literal["none", "reporting", "evaluations", "licensing", "compute_cap", "pause"]

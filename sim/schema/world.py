@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from sim.schema.base import P, Strict
+from ixsim.sim.schema.base import P, Strict
 
 
 class Meta(Strict):

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from sim.training.budgets import BUDGETS
-from sim.training.config import improvements
-from sim.training.experiments import _curve_steps
+from ixsim.training.budgets import BUDGETS
+from ixsim.training.config import improvements
+from ixsim.training.experiments import _curve_steps
 
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from sim.training.command import calibrate_command
+from ixsim.cli.calibrate import calibrate_command
 
 from .test_measured import minimal_calibration
 
@@ -59,7 +59,7 @@ def test_smoke_does_not_overwrite_a_cpu_calibration_at_the_default_path(tmp_path
 
 
 def test_module_entry_point_reports_bad_budget_without_traceback():
-    out = subprocess.run([sys.executable, "-m", "sim.training", "--budget", "nope"],
+    out = subprocess.run([sys.executable, "-m", "ixsim.training", "--budget", "nope"],
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stderr.strip() == "error: --budget must be one of smoke, cpu, gpu (got 'nope')"
@@ -69,7 +69,7 @@ def test_gpu_device_without_a_gpu_is_one_error_line(tmp_path):
     jax = pytest.importorskip("jax")
     if any(d.platform == "gpu" for d in jax.devices()):
         pytest.skip("this machine has a GPU")
-    out = subprocess.run([sys.executable, "-m", "sim.training", "--budget", "smoke", "--device", "gpu",
+    out = subprocess.run([sys.executable, "-m", "ixsim.training", "--budget", "smoke", "--device", "gpu",
                           "--out", str(tmp_path / "m.json")], capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stderr.startswith("error: --device gpu: no usable GPU found")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.training import fits
+from ixsim.training import fits
 
 TRUE = {"E": 1.0, "A": 50.0, "B": 300.0, "alpha": 0.35, "beta": 0.40}
 

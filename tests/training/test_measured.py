@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from sim.files import write_bytes
-from sim.training.measured import CalibrationFileError, load_measured, stored_budget, validate
+from ixsim.analysis.files import write_bytes
+from ixsim.training.measured import CalibrationFileError, load_measured, stored_budget, validate
 
 
 def _est(value: float) -> dict:
@@ -101,7 +101,7 @@ def test_failed_atomic_write_keeps_the_old_file_and_no_temp_files(tmp_path, monk
     def broken_replace(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.files.os.replace", broken_replace)
+    monkeypatch.setattr("ixsim.analysis.files.os.replace", broken_replace)
     with pytest.raises(KeyboardInterrupt):
         write_bytes(path, b"new")
     assert path.read_text() == "old"
@@ -109,6 +109,6 @@ def test_failed_atomic_write_keeps_the_old_file_and_no_temp_files(tmp_path, monk
 
 
 def test_loading_a_calibration_does_not_import_jax():
-    code = "import sys, sim.training, sim.training.measured; print('jax' in sys.modules)"
+    code = "import sys, ixsim.training, ixsim.training.measured; print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

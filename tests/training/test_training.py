@@ -14,12 +14,12 @@ pytest.importorskip("optuna")
 import typer  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from sim.training import experiments  # noqa: E402
-from sim.training.budgets import BUDGETS  # noqa: E402
-from sim.training.command import calibrate_command  # noqa: E402
-from sim.training.config import OLD_RECIPE  # noqa: E402
-from sim.training.corpus import load_corpus  # noqa: E402
-from sim.training.measured import load_measured  # noqa: E402
+from ixsim.training import experiments  # noqa: E402
+from ixsim.training.budgets import BUDGETS  # noqa: E402
+from ixsim.cli.calibrate import calibrate_command  # noqa: E402
+from ixsim.training.config import OLD_RECIPE  # noqa: E402
+from ixsim.training.corpus import load_corpus  # noqa: E402
+from ixsim.training.measured import load_measured  # noqa: E402
 
 app = typer.Typer(add_completion=False)
 app.command("calibrate")(calibrate_command)

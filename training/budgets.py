@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sim.training.config import ModelSize
+from ixsim.training.config import ModelSize
 
 
 @dataclass(frozen=True)

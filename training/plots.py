@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
-from sim.training.fits import ScalingFit  # noqa: E402
+from ixsim.training.fits import ScalingFit  # noqa: E402
 
 _DPI = 120  # figures of about 50-100 kB that read well on screen
 

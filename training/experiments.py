@@ -24,11 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 from rich.progress import Progress, TaskID
 
-from sim.training import fits
-from sim.training.budgets import Budget
-from sim.training.config import OLD_RECIPE, Recipe, improvements, modern_recipe
-from sim.training.corpus import VOCAB_SIZE, Corpus, load_corpus
-from sim.training.train import RunResult, RunSpec, train, validation_windows
+from ixsim.training import fits
+from ixsim.training.budgets import Budget
+from ixsim.training.config import OLD_RECIPE, Recipe, improvements, modern_recipe
+from ixsim.training.corpus import VOCAB_SIZE, Corpus, load_corpus
+from ixsim.training.train import RunResult, RunSpec, train, validation_windows
 
 # Loss reported to the search for a diverged run: a uniform guess over 256 bytes, ln 256.
 DIVERGED_LOSS = math.log(VOCAB_SIZE)

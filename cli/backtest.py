@@ -3,7 +3,7 @@ rates of CALIBRATION.md. Prints a table (or ``--json``), writes backtest.json at
 0 only when every counted check passes (1 otherwise; bad input: one ``error: ...`` line, 2).
 
 Registered in sim/cli.py as ``app.command("backtest")(backtest_command)``; this module does not
-import sim.cli.
+import ixsim.cli.app.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from analysis.backtest import (DEFAULT_SCENARIO, ROOT, Check, all_passed, checks_from_result,
+from ixsim.analysis.backtest import (DEFAULT_SCENARIO, ROOT, Check, all_passed, checks_from_result,
                                counted, today_decimal_year, to_json, with_end_year)
 
 
@@ -78,9 +78,9 @@ def backtest_command(
                               "the published r and scaling exponents")] = None,
 ) -> None:
     """Backtest the default calibration against the published rates (CALIBRATION.md)."""
-    from sim.files import write_text
-    from sim.model import simulate
-    from sim.scenario import ScenarioError, load_scenario
+    from ixsim.analysis.files import write_text
+    from ixsim.sim.model import simulate
+    from ixsim.sim.scenario import ScenarioError, load_scenario
 
     scenario = DEFAULT_SCENARIO
     overrides = list(set_ or [])

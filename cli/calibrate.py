@@ -19,8 +19,8 @@ from typing import Annotated
 
 import typer
 
-from sim.files import write_bytes
-from sim.training.measured import CalibrationFileError, stored_budget, to_json_bytes, validate
+from ixsim.analysis.files import write_bytes
+from ixsim.training.measured import CalibrationFileError, stored_budget, to_json_bytes, validate
 
 DEFAULT_OUT = Path("scenarios/calibration/measured.json")
 BUDGET_NAMES = ("smoke", "cpu", "gpu")
@@ -119,15 +119,15 @@ def _versions() -> dict:
 
 def _run(budget_name: str, seed: int, device_description: str, started: float) -> tuple[dict, dict]:
     """All three experiments; returns (calibration dict, PNG bytes by plot kind)."""
-    from sim.training import plots
-    from sim.training.budgets import BUDGETS
-    from sim.training.experiments import (
+    from ixsim.training import plots
+    from ixsim.training.budgets import BUDGETS
+    from ixsim.training.experiments import (
         open_session,
         recipe_experiment,
         scaling_experiment,
         search_experiment,
     )
-    from sim.training.progress import training_progress
+    from ixsim.training.progress import training_progress
 
     budget = BUDGETS[budget_name]
     with training_progress() as progress:

@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from sim.training.config import ModelSize, Recipe
-from sim.training.model import Transformer, count_params
+from ixsim.training.config import ModelSize, Recipe
+from ixsim.training.model import Transformer, count_params
 
 # A clipping threshold no gradient norm reaches: "no clipping" without a separate compile.
 NO_CLIP = 1e30

@@ -4,6 +4,6 @@ Importing this package does not import JAX: the model reads calibration files th
 ``load_measured`` without the training extra installed.
 """
 
-from sim.training.measured import CalibrationFileError, load_measured
+from ixsim.training.measured import CalibrationFileError, load_measured
 
 __all__ = ["CalibrationFileError", "load_measured"]

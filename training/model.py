@@ -11,8 +11,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from sim.training.config import ModelSize, Recipe
-from sim.training.corpus import VOCAB_SIZE
+from ixsim.training.config import ModelSize, Recipe
+from ixsim.training.corpus import VOCAB_SIZE
 
 
 def _norm(kind: str, dtype) -> nn.Module:

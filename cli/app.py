@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.scenario import Scenario, ScenarioError, field_table, load_scenario
+from ixsim.sim.scenario import Scenario, ScenarioError, field_table, load_scenario
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, help="Simulate intelligence-explosion dynamics.")
@@ -103,9 +103,9 @@ def run(
     calibration: CalibrationOption = None,
 ) -> None:
     """Run one scenario; write summary.json, Parquet tables and trajectory.png."""
-    from analysis.figures import trajectory_figure
-    from analysis.store import write_run
-    from sim.model import simulate
+    from ixsim.analysis.figures import trajectory_figure
+    from ixsim.analysis.store import write_run
+    from ixsim.sim.model import simulate
 
     spec = _load(scenario, set_, until, calibration)
     result = simulate(spec, seed=seed)
@@ -220,8 +220,8 @@ def params(
 
 def _register_extra_commands() -> None:
     """Commands that live with their own code (analysis, training)."""
-    from analysis.backtest_cli import backtest_command
-    from sim.training.command import calibrate_command
+    from ixsim.cli.backtest import backtest_command
+    from ixsim.cli.calibrate import calibrate_command
 
     app.command("backtest", help="Compare the default calibration from 2023 to today with the "
                                  "published rates (exit 0 only if every check passes).")(
