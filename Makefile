@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install params-doc clean
+.PHONY: demo test bench install params-doc calibration-doc clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ bench: $(STAMP)
 
 params-doc: $(STAMP)
 	$(BIN)/ixsim params --markdown > docs/parameters.md.tmp && mv docs/parameters.md.tmp docs/parameters.md
+
+# docs/calibration.md is rendered from data/calibration.toml and data/observations.csv.
+calibration-doc: $(STAMP)
+	$(BIN)/python -c "import sys; from ixsim.sim.sources import render_markdown; sys.stdout.write(render_markdown())" > docs/calibration.md.tmp && mv docs/calibration.md.tmp docs/calibration.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

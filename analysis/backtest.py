@@ -10,7 +10,6 @@ Pure functions: no printing, no files; ``analysis/backtest_cli.py`` is the comma
 from __future__ import annotations
 
 import datetime
-import importlib
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import ValidationError
+
+from ixsim.sim.measured import CalibrationFileError, load_measured
 
 if TYPE_CHECKING:
     from ixsim.sim.results import RunResult
@@ -32,20 +33,23 @@ LN2 = math.log(2.0)
 MONTHS_PER_YEAR = 12.0
 _EPS_YEAR = 1e-9  # rows recorded at t <= until + this belong to the window
 
-# Published values (CALIBRATION.md). Each is quoted once here with its row.
-CAL_1A = (4.7, 4.3, 5.2)  # training compute, x/year, 90% CI
-CAL_1B = (4.0, 5.0)  # frontier training compute, x/year, "4-5x"
-CAL_2 = (8.0, 5.0, 14.0)  # algorithmic progress halving time, months, 95% CI (arXiv v1)
-CAL_3A_ML = (2.07, 1.54, 3.13)  # ML GPU FLOP/s per $ doubling, years, 95% CI
-CAL_3B_PRICE_PERFORMANCE = 2.1  # ML accelerators price-performance doubling, years
-CAL_4A = (2.4, 2.0, 3.1)  # frontier training-run cost growth, x/year, 95% CI
-CAL_4B = 2.1e25  # GPT-4 training compute, FLOP (no interval)
-CAL_5A = 7.0  # METR 50% horizon doubling, months (no interval)
-CAL_5B = (4.0, 6.0)  # GPT-4 50% horizon, minutes (METR v1.1 4.0, v1.0 6.0)
-CAL_6A = {"alpha": 0.34, "beta": 0.28}  # Chinchilla approach 3
-CAL_6B = {"alpha": (0.3478, 0.02), "beta": (0.3658, 0.02)}  # replication refit: value, SE
-CAL_7A_VISION = (1.4, 0.8, 2.4)  # returns r, computer vision, 5-95%
-CAL_7B = (1.2, 0.4, 3.6)  # returns r, software intelligence explosion model, median and range
+# Published values, read from data/calibration.toml (ixsim.sim.sources): one table, one copy.
+from ixsim.sim import sources as _cal  # noqa: E402  (kept beside the values it reads)
+
+CAL_1A = _cal.published_interval("1a")  # training compute, x/year, 90% CI
+CAL_1B = (_cal.published("1b", "low"), _cal.published("1b", "high"))  # frontier, x/year, "4-5x"
+CAL_2 = _cal.published_interval("2")  # algorithmic progress halving, months, 95% CI (arXiv v1)
+CAL_3A_ML = _cal.published_interval("3a", "ml_gpus")  # ML GPU FLOP/s per $ doubling, yr, 95% CI
+CAL_3B_PRICE_PERFORMANCE = _cal.published("3b", "price_performance_doubling")  # years
+CAL_4A = _cal.published_interval("4a")  # frontier training-run cost growth, x/year, 95% CI
+CAL_4B = _cal.published("4b")  # GPT-4 training compute, FLOP (no interval)
+CAL_5A = _cal.published("5a")  # METR 50% horizon doubling, months (no interval)
+CAL_5B = (_cal.published("5b", "v1_1"), _cal.published("5b", "v1_0"))  # GPT-4 horizon, minutes
+CAL_6A = {k: _cal.published("6a", k) for k in ("alpha", "beta")}  # Chinchilla approach 3
+CAL_6B = {k: (_cal.published("6b", k), _cal.published("6b", f"{k}_se"))  # refit: value, SE
+          for k in ("alpha", "beta")}
+CAL_7A_VISION = _cal.published_interval("7a", "computer_vision")  # returns r, vision, 5-95%
+CAL_7B = _cal.published_interval("7b", "r")  # returns r, SIE model, median and range
 
 # ixsim tolerances where CALIBRATION.md gives no interval (assumptions, labelled as such).
 TOLERANCE = "tolerance (ixsim assumption)"
@@ -258,18 +262,18 @@ def algorithmic_check(win: Window) -> Check:
 def hardware_check(spec: Scenario, win: Window) -> Check:
     """Hardware price-performance doubling: the model's own price-performance path with the
     utilisation factor switched off. Its growth is a model input, so the row says so."""
-    from ixsim.sim.model import TakeoffModel
+    from ixsim.sim.continuous import Constants, price_performance
 
     hw = spec.hardware.model_copy(update={"utilisation_growth_per_year": 1.0})
-    model = TakeoffModel(spec.model_copy(update={"hardware": hw}))
+    constants = Constants.of(spec.model_copy(update={"hardware": hw}))
     t = win.world["time"]
-    p = np.array([model.price_performance(float(x)) for x in t])
+    p = np.array([price_performance(constants, float(x)) for x in t])
     fit = log_linear_fit(t, p)
     value = LN2 / fit.slope if fit and fit.slope > 0 else None
     how = ("model input (hardware.price_performance_growth_per_year "
            f"= {spec.hardware.price_performance_growth_per_year:g}/yr, cited to CAL-3b, with its "
            "ceiling), not an independent test: read back by a log-linear fit to "
-           "TakeoffModel.price_performance at the monthly rows with the utilisation factor "
+           "the model's price_performance at the monthly rows with the utilisation factor "
            "switched off (hardware.utilisation_growth_per_year = 1)")
     if fit and fit.slope > 0:
         note = f"{how}: {fit.describe()}"
@@ -374,18 +378,13 @@ def _where(value: float, low: float, high: float) -> str:
 
 
 def measured_checks(path: Path) -> list[Check]:
-    """Informational rows from the training loop's measured.json; none if it or its loader is
-    missing, one row saying why if it cannot be read. They never count towards pass/fail."""
+    """Informational rows from the training loop's measured.json; none if it is missing, one
+    row saying why if it cannot be read. They never count towards pass/fail."""
     if not path.is_file():
         return []
-    try:
-        loader = importlib.import_module("ixsim.training.measured")
-    except ImportError:
-        return []
     basis = "training loop (measured.json)"
-    bad_file = getattr(loader, "CalibrationFileError", ValueError)
     try:
-        measured = loader.load_measured(path)
+        measured = load_measured(path)
         scaling, returns = measured["scaling"], measured["returns_r"]
         rows = []
         for name in ("alpha", "beta"):
@@ -410,7 +409,7 @@ def measured_checks(path: Path) -> list[Check]:
                 f"by the training loop, interval {lo:.3g}-{hi:.3g}; {_where(value, low, high)} "
                 "the range; not counted"))
         return rows
-    except (bad_file, AttributeError, OSError, ValueError, KeyError, TypeError) as exc:
+    except (CalibrationFileError, OSError, ValueError, KeyError, TypeError) as exc:
         return [Check("measured", "training-loop measurements", "CAL-6a, CAL-6b, CAL-7a, CAL-7b",
                       None, None, None, None, "-", "-", basis, True,
                       f"{path.name} could not be read: {exc}")]

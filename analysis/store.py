@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ixsim.analysis.files import write_all
-from ixsim.sim.results import EVENT_COLUMNS, RunResult
+from ixsim.sim.events import EVENT_COLUMNS
+from ixsim.sim.results import RunResult
 
 
 def summary_json(summary: dict[str, Any]) -> str:
@@ -25,7 +26,8 @@ def _table(columns: dict[str, Any]) -> pa.Table:
 
 def _events_table(events: dict[str, list[Any]]) -> pa.Table:
     schema = pa.schema([("time", pa.float64()), ("kind", pa.string()), ("lab", pa.string()),
-                        ("value", pa.float64()), ("detail", pa.string())])
+                        ("value", pa.float64()), ("jurisdiction", pa.string()),
+                        ("level", pa.int64()), ("detail", pa.string())])
     return pa.table({name: events[name] for name in EVENT_COLUMNS}, schema=schema)
 
 
@@ -39,7 +41,7 @@ def _parquet_writer(table: pa.Table):
 def write_run(result: RunResult, directory: str | Path,
               extra: dict[str, Any] | None = None) -> list[Path]:
     """Write summary.json, world/labs/events Parquet tables and network.json for one run."""
-    summary = dict(result.summary)
+    summary = result.summary()
     if extra:
         summary.update(extra)
     text = summary_json(summary)
@@ -52,3 +54,28 @@ def write_run(result: RunResult, directory: str | Path,
         "summary.json": lambda p: p.write_text(text, encoding="utf-8"),
     }
     return write_all(writers, directory)
+
+
+META_KEYS = ("scenario", "seed", "start_year", "calibration", "calibration_source",
+             "ixsim_version")
+
+
+def read_run(directory: str | Path) -> RunResult:
+    """The RunResult a run folder holds (``write_run``'s inverse): its metrics recompute the same."""
+    directory = Path(directory)
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    world = {name: column.to_numpy() for name, column in
+             zip(*_columns(pq.read_table(directory / "world.parquet")))}
+    labs = {name: column.to_numpy(zero_copy_only=False) for name, column in
+            zip(*_columns(pq.read_table(directory / "labs.parquet")))}
+    labs["lab"] = labs["lab"].astype(object)
+    labs["jurisdiction"] = labs["jurisdiction"].astype(object)
+    events = pq.read_table(directory / "events.parquet").to_pydict()
+    network = json.loads((directory / "network.json").read_text(encoding="utf-8"))
+    n_labs = len(labs["time"]) // max(len(world["time"]), 1)
+    return RunResult({key: summary[key] for key in META_KEYS}, list(labs["lab"][:n_labs]), world,
+                     labs, events, network)
+
+
+def _columns(table: pa.Table) -> tuple[list[str], list[pa.ChunkedArray]]:
+    return table.column_names, table.columns

@@ -1,4 +1,5 @@
-"""Speed of one model run (`make bench`): writes benchmarks/latest.json. Not a test.
+"""Speed of one model run (`make bench`): writes out/bench/latest.json (untracked; ``--out PATH``
+to choose), so a run never dirties the checkout. Not a test.
 
 run_ms_median: the baseline scenario, 2023-2045 monthly, one process on one core, >= 20 runs.
 labs_scaling: the same with 5, 20 and 100 labs (copies of the baseline's labs, scaled down).
@@ -6,6 +7,7 @@ labs_scaling: the same with 5, 20 and 100 labs (copies of the baseline's labs, s
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -22,6 +24,7 @@ from ixsim.sim import __version__  # noqa: E402
 from ixsim.sim.model import simulate  # noqa: E402
 from ixsim.sim.scenario import Scenario, load_scenario  # noqa: E402
 
+DEFAULT_OUT = ROOT / "out" / "bench" / "latest.json"
 RUNS = 25
 LAB_COUNTS = (5, 20, 100)
 
@@ -51,7 +54,11 @@ def time_runs(spec: Scenario, runs: int) -> list[float]:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Time model runs; print and write the JSON.")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="PATH",
+                        help=f"where to write the JSON (default: {DEFAULT_OUT.relative_to(ROOT)})")
+    out = parser.parse_args(argv).out
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     base = load_scenario(ROOT / "scenarios" / "baseline.toml")
@@ -73,7 +80,8 @@ def main() -> None:
         result["labs_scaling"][str(n)] = {"run_ms_median": round(ms, 3),
                                           "ms_per_lab": round(ms / n, 3)}
     text = json.dumps(result, indent=2) + "\n"
-    write_text(ROOT / "benchmarks" / "latest.json", text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text(out, text)
     sys.stdout.write(text)
 
 

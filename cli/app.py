@@ -1,6 +1,10 @@
-"""The ``ixsim`` command line: run, validate and params (Typer + Rich).
+"""The ``ixsim`` command line: run, validate and params (Typer + Rich); backtest and calibrate
+live in their own modules.
 
-Bad input never shows a traceback: every problem is one ``error: ...`` line and exit status 2.
+Thin adapters over the public functions of the model and analysis. At module level only typer
+and rich are imported: the schema (pydantic), the model (Mesa), analysis and matplotlib load
+inside the command that needs them, so ``--help``, ``--version`` and ``params`` start fast.
+Bad input never shows a traceback: the one contract is in ``ixsim.cli.errors``.
 """
 
 from __future__ import annotations
@@ -8,48 +12,39 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ixsim.sim.scenario import Scenario, ScenarioError, field_table, load_scenario
+from ixsim.cli.errors import (EXIT_INTERRUPTED, EXIT_USAGE, fail, report, reported,
+                              scenario_messages)
+from ixsim.cli.options import SCENARIO_HELP, CalibrationOption, SetOption, load, read, resolve
+
+if TYPE_CHECKING:
+    from ixsim.sim.scenario import Scenario
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, help="Simulate intelligence-explosion dynamics.")
 out_console = Console()
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-SetOption = Annotated[list[str] | None, typer.Option(
-    "--set", metavar="PATH=VALUE", help="override a scenario field, e.g. software.returns_r=1.5")]
 
 
-class UserError(Exception):
-    """A one-line problem with the user's input (exit status 2)."""
+def _print_version(value: bool) -> None:
+    if value:
+        from ixsim import __version__
+
+        typer.echo(f"ixsim {__version__}")
+        raise typer.Exit(0)
 
 
-def _fail(lines: list[str]) -> None:
-    for line in lines:
-        err_console.print(line, markup=False)
-    raise typer.Exit(2)
-
-
-CalibrationOption = Annotated[Path | None, typer.Option(
-    "--calibration", metavar="FILE",
-    help="measured calibration (ixsim calibrate) in place of the published r and exponents")]
-
-
-def _load(path: Path, overrides: list[str] | None, until: float | None = None,
-          calibration: Path | None = None) -> Scenario:
-    sets = list(overrides or [])
-    if until is not None:
-        sets.append(f"meta.end_year={until!r}")
-    try:
-        return load_scenario(path, sets, calibration)
-    except ScenarioError as exc:
-        _fail(exc.lines())
-        raise  # unreachable: _fail raises
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """Simulate intelligence-explosion dynamics."""
 
 
 def _fmt(value: Any) -> str:
@@ -85,71 +80,87 @@ SUMMARY_ROWS = (
 def _summary_table(summary: dict[str, Any], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("outcome")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", no_wrap=True, overflow="fold")
     table.add_column("units")
     for key, label, units in SUMMARY_ROWS:
         table.add_row(label, _fmt(summary.get(key)), units)
     return table
 
 
+def _shown(path: Path) -> str:
+    """A scenario file as summary.json records it: a named scenario's file relative to the
+    working folder when it lies inside it (``run baseline`` and ``run scenarios/baseline.toml``
+    write the same bytes), any other path as given."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help=SCENARIO_HELP)],
     seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="random seed")] = 0,
     set_: SetOption = None,
     until: Annotated[float | None, typer.Option(help="stop at this decimal year")] = None,
     out: Annotated[Path | None, typer.Option(help="output folder (default out/<scenario>)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    plot: Annotated[bool, typer.Option("--plot/--no-plot",
+                                       help="draw trajectory.png (matplotlib)")] = True,
     calibration: CalibrationOption = None,
 ) -> None:
     """Run one scenario; write summary.json, Parquet tables and trajectory.png."""
-    from ixsim.analysis.figures import trajectory_figure
+    path = resolve(scenario)
+    spec = load(path, set_, calibration=calibration, until=until)
+    folder = out if out is not None else Path("out") / path.stem
+    if folder.exists() and not folder.is_dir():
+        fail(f"--out: {folder}: exists and is not a folder")
+
     from ixsim.analysis.store import write_run
     from ixsim.sim.model import simulate
 
-    spec = _load(scenario, set_, until, calibration)
     result = simulate(spec, seed=seed)
-    folder = out if out is not None else Path("out") / scenario.stem
-    extra = {"scenario_file": str(scenario), "overrides": list(set_ or [])}
+    extra = {"scenario_file": _shown(path), "overrides": list(set_ or [])}
     try:
-        if folder.exists() and not folder.is_dir():
-            raise UserError(f"error: --out: {folder}: exists and is not a folder")
-        write_run(result, folder, extra)
-        trajectory_figure(result, folder / "trajectory.png")
+        written = [p.name for p in write_run(result, folder, extra)]
+        if plot:
+            from ixsim.analysis.figures import trajectory_figure
+
+            trajectory_figure(result, folder / "trajectory.png")
+            written.append("trajectory.png")
     except OSError as exc:
-        _fail([f"error: --out: {folder}: cannot write ({exc.strerror or exc})"])
-    except UserError as exc:
-        _fail([str(exc)])
-    summary = dict(result.summary, **extra)
+        fail(f"--out: {folder}: cannot write ({exc.strerror or exc})")
+    summary = {**result.summary(), **extra}  # the one place that reads the run's summary
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         return
     out_console.print(_summary_table(summary, f"ixsim run: {spec.meta.name} (seed {seed})"))
     sources = "; ".join(f"{field} {source}" for field, source in spec.calibration_source.items())
     out_console.print(f"calibration: {spec.calibration} ({sources})", highlight=False, markup=False)
-    out_console.print(f"wrote {folder}/summary.json, world.parquet, labs.parquet, events.parquet, "
-                      "network.json, trajectory.png", highlight=False)
+    written.sort(key=lambda name: name != "summary.json")  # summary first, then as written
+    out_console.print(f"wrote {folder}/{', '.join(written)}", highlight=False, markup=False)
 
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="scenario TOML files")],
+    scenarios: Annotated[list[str], typer.Argument(metavar="SCENARIO...", help=SCENARIO_HELP)],
     set_: SetOption = None,
     calibration: CalibrationOption = None,
 ) -> None:
-    """Check scenario files: ``ok FILE`` or one error line per problem (exit 2)."""
+    """Check scenarios: "ok SCENARIO" for each good one, one error line per problem (exit 2)."""
+    from ixsim.sim.scenario import ScenarioError
+
     bad = False
-    for path in files:
+    for scenario in scenarios:
         try:
-            load_scenario(path, set_, calibration)
-        except ScenarioError as exc:
+            read(scenario, set_, calibration=calibration)
+        except ScenarioError as exc:  # report it and check the others too
+            report(*scenario_messages(exc))
             bad = True
-            for line in exc.lines():
-                err_console.print(line, markup=False)
             continue
-        out_console.print(f"ok {path}", highlight=False, markup=False)
+        out_console.print(f"ok {scenario}", highlight=False, markup=False)
     if bad:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
 
 
 def params_markdown(rows: list[dict[str, Any]], values: dict[str, Any] | None = None) -> str:
@@ -189,43 +200,83 @@ def _scenario_values(spec: Scenario) -> dict[str, Any]:
     return {k: (v[0] if len(v) == 1 else ", ".join(_fmt(x) for x in v)) for k, v in flat.items()}
 
 
+def _bound(value: Any) -> str:
+    """A range bound, short: 2000.5, 1e-05, 2147483647 (the terminal table's range column)."""
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+# The terminal table's columns in display order: (header, numeric, narrowest legible width or 0
+# for its longest cell, priority: 0 is kept first). Numeric columns never wrap, and a column too
+# narrow folds onto the next line rather than ending in an ellipsis; text columns wrap.
+_PARAM_COLUMNS = (("name", True, 0, 0), ("units", False, 8, 3), ("range", True, 0, 4),
+                  ("default", True, 0, 1), ("scenario", False, 10, 2), ("source", False, 24, 5))
+_GAP = 2  # one space of padding and one for the column rule between columns
+
+
+def params_table(rows: list[dict[str, Any]], values: dict[str, Any] | None, width: int) -> Table:
+    """The parameter table for a terminal ``width`` columns wide: full dotted names always;
+    columns that do not fit are left out, least useful first, and named under the table."""
+    cells = {
+        "name": [r["name"] for r in rows],
+        "units": [r["units"] for r in rows],
+        "range": [f"{_bound(r['low'])}..{_bound(r['high'])}" for r in rows],
+        "default": [_fmt(r["default"]) for r in rows],
+        "scenario": [_fmt(values.get(r["name"], "")) for r in rows] if values is not None else None,
+        "source": [r["source"] or f"assumption: {r['assumption']}" for r in rows],
+    }
+    columns = [c for c in _PARAM_COLUMNS if cells[c[0]] is not None]
+    kept: set[str] = set()
+    used = -_GAP
+    for header, _, narrowest, _ in sorted(columns, key=lambda c: c[3]):
+        need = max(len(header), narrowest or max(len(v) for v in cells[header])) + _GAP
+        if not kept or used + need <= width:
+            kept.add(header)
+            used += need
+    left_out = [c[0] for c in columns if c[0] not in kept]
+    caption = (f"{', '.join(left_out)} left out at {width} columns: widen the terminal or use "
+               "--markdown" if left_out else None)
+    table = Table(title="ixsim parameters", title_justify="left", caption=caption,
+                  caption_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  collapse_padding=True)
+    shown = [c for c in columns if c[0] in kept]
+    for header, numeric, _, _ in shown:
+        table.add_column(header, no_wrap=numeric, overflow="fold")
+    for i in range(len(rows)):
+        table.add_row(*(cells[h][i] for h, _, _, _ in shown))
+    return table
+
+
 @app.command()
 def params(
-    scenario: Annotated[Path | None, typer.Argument(help="show this scenario's values too")] = None,
+    scenario: Annotated[str | None, typer.Argument(
+        metavar="[SCENARIO]", help="also show this scenario's values (a name or a TOML file)",
+    )] = None,
     set_: SetOption = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="print Markdown")] = False,
     calibration: CalibrationOption = None,
 ) -> None:
     """The parameter table: dotted name, units, range, default, source row or assumption."""
+    from ixsim.sim.scenario import field_table
+
     rows = field_table()
-    values = (_scenario_values(_load(scenario, set_, calibration=calibration))
+    values = (_scenario_values(load(scenario, set_, calibration=calibration))
               if scenario is not None else None)
     if markdown:
         sys.stdout.write(params_markdown(rows, values))
         return
-    table = Table(title="ixsim parameters", title_justify="left")
-    for col in ("name", "units", "range", "default"):
-        table.add_column(col)
-    if values is not None:
-        table.add_column("scenario")
-    table.add_column("source")
-    for r in rows:
-        cells = [r["name"], r["units"], f"{_fmt(r['low'])}..{_fmt(r['high'])}", _fmt(r["default"])]
-        if values is not None:
-            cells.append(_fmt(values.get(r["name"], "")))
-        cells.append(r["source"] or f"assumption: {r['assumption']}")
-        table.add_row(*cells)
-    out_console.print(table)
+    out_console.print(params_table(rows, values, out_console.width))
 
 
 def _register_extra_commands() -> None:
-    """Commands that live with their own code (analysis, training)."""
+    """Commands that live with their own code; their modules import the heavy parts lazily."""
     from ixsim.cli.backtest import backtest_command
     from ixsim.cli.calibrate import calibrate_command
 
-    app.command("backtest", help="Compare the default calibration from 2023 to today with the "
-                                 "published rates (exit 0 only if every check passes).")(
-        backtest_command)
+    app.command("backtest", help="Compare a scenario (default: the baseline) from its start to "
+                                 "today with the published rates (exit 0 only if every check "
+                                 "passes).")(backtest_command)
     app.command("calibrate", help="Train small transformers (JAX) to measure scaling, recipe "
                                   "gains and returns to automated R&D.")(calibrate_command)
 
@@ -234,23 +285,25 @@ _register_extra_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: run the Typer app, turning usage errors into one line, exit 2."""
+    """Console entry point: run the Typer app; usage errors become one ``error:`` line, exit 2."""
+    already = reported()
     try:
         status = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        err_console.print("error: interrupted", markup=False)
-        return 130
+    except typer.Abort:  # Ctrl-C or end of input, as older Typer versions report them
+        report("interrupted")
+        return EXIT_INTERRUPTED
     except typer.TyperException as exc:  # usage errors: bad option, missing argument, ...
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
             out_console.print(ctx.get_help(), markup=False, highlight=False)
             return 0
         where = f"{ctx.command_path}: " if ctx is not None else ""
-        message = " ".join(exc.format_message().split())
-        err_console.print(f"error: {where}{message}", markup=False)
-        return exc.exit_code if exc.exit_code else 2
+        report(f"{where}{exc.format_message()}")
+        return exc.exit_code or EXIT_USAGE
+    if status == EXIT_INTERRUPTED and reported() == already:  # Typer's silent 130 on Ctrl-C
+        report("interrupted")
     return status if isinstance(status, int) else 0
 
 

@@ -1,30 +1,27 @@
-"""``ixsim backtest``: the default calibration from its start to the present against the published
-rates of CALIBRATION.md. Prints a table (or ``--json``), writes backtest.json atomically and exits
+"""``ixsim backtest``: a calibration from its start to the present against the published rates
+(docs/calibration.md). Prints a table (or ``--json``), writes backtest.json atomically and exits
 0 only when every counted check passes (1 otherwise; bad input: one ``error: ...`` line, 2).
 
-Registered in sim/cli.py as ``app.command("backtest")(backtest_command)``; this module does not
-import ixsim.cli.app.
+Registered in cli/app.py as ``app.command("backtest")(backtest_command)``; this module does not
+import ixsim.cli.app, and imports the analysis (numpy, the model) only inside the command.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ixsim.analysis.backtest import (DEFAULT_SCENARIO, ROOT, Check, all_passed, checks_from_result,
-                               counted, today_decimal_year, to_json, with_end_year)
+from ixsim.cli.errors import EXIT_FAILED, fail
+from ixsim.cli.options import CalibrationOption, SetOption, load, resolve
 
-
-def _fail(lines: list[str]) -> NoReturn:
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    for line in lines:
-        err.print(line, markup=False)
-    raise typer.Exit(2)
+if TYPE_CHECKING:
+    from ixsim.analysis.backtest import Check
 
 
 def _num(value: float | None, digits: bool = False) -> str:
@@ -34,31 +31,35 @@ def _num(value: float | None, digits: bool = False) -> str:
     return f"{value:#.3g}" if digits else f"{value:.3g}"
 
 
-def _range(check: Check) -> str:
+def _published(check: Check) -> str:
+    """The published value over its range (two lines; either may be ``-``)."""
+    value = _num(check.published) if check.published is not None else "-"
     if check.low is None or check.high is None:
-        return "-"
-    return f"{_num(check.low)}..{_num(check.high)}\n{check.range_kind}"
+        return f"{value}\n-"
+    return f"{value}\n{_num(check.low)}..{_num(check.high)}"
 
 
 def backtest_table(checks: list[Check], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("check")
-    table.add_column("CAL row")
-    table.add_column("modelled", justify="right")
-    table.add_column("published", justify="right")
-    table.add_column("range")
-    table.add_column("units")
-    table.add_column("result")
+    """Legible at 80 columns: numbers never wrap or get cut (``no_wrap``; a column too narrow
+    folds onto the next line instead of ending in an ellipsis); the text columns wrap."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                  pad_edge=False, collapse_padding=True)
+    table.add_column("check", overflow="fold")
+    table.add_column("CAL row\n(range)", overflow="fold")
+    for header in ("modelled", "published\nrange"):
+        table.add_column(header, justify="right", no_wrap=True, overflow="fold")
+    table.add_column("units", no_wrap=True, overflow="fold")
+    table.add_column("result", no_wrap=True, overflow="fold")
     for c in checks:
-        published = _num(c.published) if c.published is not None else "-"
-        table.add_row(c.name, c.cal, _num(c.modelled, digits=True), published, _range(c),
-                      c.units, c.result)
+        cal = f"{c.cal}\n({c.range_kind})" if c.low is not None else c.cal
+        table.add_row(c.name, cal,
+                      _num(c.modelled, digits=True), _published(c), c.units, c.result)
     return table
 
 
-def _scenario_label(path: Path) -> str:
+def _scenario_label(path: Path, root: Path) -> str:
     try:
-        return str(path.relative_to(ROOT))
+        return str(path.resolve().relative_to(root))
     except ValueError:
         return str(path)
 
@@ -69,39 +70,35 @@ def backtest_command(
         "--until", help="end of the backtest, decimal year (default: today)")] = None,
     out: Annotated[Path, typer.Option("--out", help="where to write the JSON document")] = Path(
         "backtest.json"),
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", metavar="PATH=VALUE",
-        help="override a field of the default calibration, e.g. software.rate_per_year=0.5",
-    )] = None,
-    calibration: Annotated[Path | None, typer.Option(
-        "--calibration", help="measured calibration file (ixsim calibrate) to use instead of "
-                              "the published r and scaling exponents")] = None,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", metavar="SCENARIO",
+        help="scenario name or TOML file to backtest (default: baseline)")] = None,
+    set_: SetOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
-    """Backtest the default calibration against the published rates (CALIBRATION.md)."""
+    """Backtest a calibration (default: the baseline) against the published rates."""
+    from ixsim.analysis.backtest import (DEFAULT_SCENARIO, ROOT, all_passed, checks_from_result,
+                                         counted, to_json, today_decimal_year, with_end_year)
     from ixsim.analysis.files import write_text
     from ixsim.sim.model import simulate
-    from ixsim.sim.scenario import ScenarioError, load_scenario
 
-    scenario = DEFAULT_SCENARIO
+    path = DEFAULT_SCENARIO if scenario is None else resolve(scenario)
     overrides = list(set_ or [])
     today = until is None
     end = today_decimal_year() if today else float(until)
-    try:
-        spec = load_scenario(scenario, overrides, calibration)
-    except ScenarioError as exc:
-        _fail(exc.lines())
+    spec = load(path, overrides, calibration=calibration)
     try:
         spec = with_end_year(spec, end)
     except ValueError as exc:
-        _fail([f"error: --until: {exc}"])
+        fail(f"--until: {exc}")
     if out.is_dir():
-        _fail([f"error: --out: {out}: is a folder"])
+        fail(f"--out: {out}: is a folder")
 
     checks = checks_from_result(spec, simulate(spec, seed=0), end)
     extra = {
         "start": spec.meta.start_year,
         "until_source": "today" if today else "--until",
-        "scenario_file": _scenario_label(scenario),
+        "scenario_file": _scenario_label(path, ROOT),
         "overrides": overrides,
         "calibration_source": spec.calibration_source,
         "seed": 0,
@@ -110,7 +107,7 @@ def backtest_command(
     try:
         write_text(out, text)
     except OSError as exc:
-        _fail([f"error: --out: {out}: cannot write ({exc.strerror or exc})"])
+        fail(f"--out: {out}: cannot write ({exc.strerror or exc})")
 
     passed = all_passed(checks)
     if json_:
@@ -124,5 +121,4 @@ def backtest_command(
         console.print(f"{sum(1 for c in rows if c.passed)} of {len(rows)} checks pass",
                       highlight=False, markup=False)
         console.print(f"wrote {out}", highlight=False, markup=False)
-    raise typer.Exit(0 if passed else 1)
-
+    raise typer.Exit(0 if passed else EXIT_FAILED)

@@ -1,6 +1,7 @@
 """``ixsim calibrate``: run experiments A, B and C and write the calibration file.
 
-Bad options and unwritable output paths fail fast with one ``error:`` line and exit status 2.
+Bad options and unwritable output paths fail fast with one ``error:`` line and exit status 2
+(the contract of ``ixsim.cli.errors``; a failed run exits 1, an interrupted one 130).
 Results are written only at the very end, atomically (plots first, the JSON last), so an
 interrupted or failed run leaves an earlier calibration untouched.
 """
@@ -8,44 +9,32 @@ interrupted or failed run leaves an earlier calibration untouched.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 import os
 import platform
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ixsim.analysis.files import write_bytes
-from ixsim.training.measured import CalibrationFileError, stored_budget, to_json_bytes, validate
+from ixsim.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, fail
 
 DEFAULT_OUT = Path("scenarios/calibration/measured.json")
-BUDGET_NAMES = ("smoke", "cpu", "gpu")
 DEVICES = ("cpu", "gpu")
-EXIT_USAGE = 2  # bad input: options, output path
-EXIT_FAILED = 1  # the run itself failed
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell convention
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _check_writable(out: Path) -> None:
     """Raise (exit 2) unless a file can be created next to ``out``; creates missing parents."""
     if out.is_dir():
-        raise _fail(f"--out {out}: is a directory")
+        fail(f"--out {out}: is a directory")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".probe")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise _fail(f"--out {out}: cannot write there ({exc.strerror or exc.__class__.__name__})") from None
+        fail(f"--out {out}: cannot write there ({exc.strerror or exc.__class__.__name__})")
 
 
 def _plot_paths(out: Path) -> dict[str, Path]:
@@ -58,15 +47,15 @@ def _configure_jax(device: str) -> str:
     try:
         import jax
     except ImportError:
-        raise _fail("calibrate needs JAX, Optax, Flax and Optuna: pip install 'ixsim[train]'") from None
+        fail("calibrate needs JAX, Optax, Flax and Optuna: pip install 'ixsim[train]'")
     try:
         jax.config.update("jax_platforms", "cpu" if device == "cpu" else "cuda")
         devices = jax.devices()
     except Exception as exc:  # JAX raises RuntimeError or, with no backend left, AssertionError
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "JAX found no backend"
-        raise _fail(f"--device {device}: no usable {device.upper()} found ({first})") from None
+        fail(f"--device {device}: no usable {device.upper()} found ({first})")
     if device == "gpu" and devices[0].platform != "gpu":
-        raise _fail("--device gpu: no GPU found")
+        fail("--device gpu: no GPU found")
     d = devices[0]
     if d.platform == "cpu":
         return f"cpu: {os.cpu_count()} cores ({_cpu_model()})"
@@ -83,18 +72,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _ixsim_version() -> str:
-    try:
-        return importlib.metadata.version("ixsim")
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    try:  # running from a source tree that is not installed (e.g. PYTHONPATH on a GPU box)
-        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
-        return tomllib.loads(pyproject.read_text())["project"]["version"] + "+source"
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return "unknown"
-
-
 def _versions() -> dict:
     import flax
     import jax
@@ -104,8 +81,10 @@ def _versions() -> dict:
     import optuna
     import scipy
 
+    from ixsim import __version__
+
     return {
-        "ixsim_version": _ixsim_version(),
+        "ixsim_version": __version__,
         "python_version": platform.python_version(),
         "jax_version": jax.__version__,
         "jaxlib_version": jaxlib.__version__,
@@ -208,32 +187,36 @@ def calibrate_command(
                                              show_default=False)] = None,
 ) -> None:
     """Train small transformer LMs and measure scaling, recipe gains and returns to research."""
+    from ixsim.analysis.files import write_bytes
+    from ixsim.sim.measured import (BUDGET_NAMES, CalibrationFileError, stored_budget,
+                                    to_json_bytes, validate)
+
     started = time.perf_counter()
     if budget not in BUDGET_NAMES:
-        raise _fail(f"--budget must be one of {', '.join(BUDGET_NAMES)} (got {budget!r})")
+        fail(f"--budget must be one of {', '.join(BUDGET_NAMES)} (got {budget!r})")
     if device not in DEVICES:
-        raise _fail(f"--device must be one of {', '.join(DEVICES)} (got {device!r})")
+        fail(f"--device must be one of {', '.join(DEVICES)} (got {device!r})")
     target = DEFAULT_OUT if out is None else out
     _check_writable(target)
     previous = stored_budget(target)
     if budget == "smoke" and out is None and previous in ("cpu", "gpu"):
-        raise _fail(f"{target} holds a {previous}-budget calibration; the smoke budget does not overwrite it "
-                    "(use --out FILE to write elsewhere)")
+        fail(f"{target} holds a {previous}-budget calibration; the smoke budget does not overwrite it "
+             "(use --out FILE to write elsewhere)")
     device_description = _configure_jax(device)
     try:
         result, pngs = _run(budget, seed, device_description, started)
     except KeyboardInterrupt:
-        raise _fail(f"interrupted; {target} left unchanged", EXIT_INTERRUPTED) from None
+        fail(f"interrupted; {target} left unchanged", code=EXIT_INTERRUPTED)
     except ValueError as exc:  # e.g. a stdlib with too little source for the budget
-        raise _fail(str(exc), EXIT_FAILED) from None
+        fail(str(exc), code=EXIT_FAILED)
     result = _json_safe(result)
     try:
         validate(result, target)
     except CalibrationFileError as exc:
         failed = target.with_name(target.name + ".failed")
         write_bytes(failed, to_json_bytes(result))
-        raise _fail(f"{exc.field}: {exc.message}; {target} left unchanged, results in {failed}",
-                    EXIT_FAILED) from None
+        fail(f"{exc.field}: {exc.message}; {target} left unchanged, results in {failed}",
+             code=EXIT_FAILED)
     for kind, path in _plot_paths(target).items():
         write_bytes(path, pngs[kind])
     write_bytes(target, to_json_bytes(result))

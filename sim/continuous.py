@@ -1,210 +1,350 @@
-"""The continuous half of the model: prices, spending, compute stocks, labour, software.
+"""The continuous half of the model: prices, spending, compute stocks, labour and software as
+functions over a lab's declared state (``LabState``) and the run's constants (``Constants``).
 
-A mixin of ``TakeoffModel``: these methods integrate the state between agent steps with the pure
-functions of ``sim/dynamics`` (closed forms and the exact local software solution).
+Between agent steps these integrate the state with the pure laws of ``sim/dynamics`` (closed
+forms and the exact local software solution). They read nothing else and write only the
+``LabState`` they are given.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ixsim.sim.dynamics import labour, software
-from ixsim.sim.dynamics.compute import SECONDS_PER_YEAR, stock_step
-from ixsim.sim.dynamics.growth import capped_log_growth, phi
+from ixsim.sim.dynamics.compute import SECONDS_PER_YEAR, balanced_stock, stock_step
+from ixsim.sim.dynamics.growth import LN10, capped_log_growth, phi
+from ixsim.sim.scenario import Scenario
 
-if TYPE_CHECKING:
-    from ixsim.sim.agents import Lab
-
-LN10 = math.log(10.0)
 MAX_DU_PER_SUBSTEP = 0.25  # nats of ln S one sub-step may add (accuracy control when k varies)
 MAX_SUBSTEPS_PER_STEP = 100_000  # guard against a runaway loop, far above any real need
 _MULTIPLIER_FLOOR = 1e-12  # humans-only research input floor (relative), keeps multipliers finite
 
 
-class ContinuousDynamics:
-    """Prices, spending, compute, labour and software for ``TakeoffModel``."""
+@dataclass(slots=True)
+class LabState:
+    """The continuous state of one lab: what the dynamics advance and the lab's decisions set."""
 
-    # -- prices and money --------------------------------------------------------------------
+    stock: float  # compute stock, effective FLOP/s
+    humans: float  # human researchers at work
+    ln_software: float = 0.0  # ln S, the software level (S = 1 at the start year)
+    growth: float = 0.0  # log growth of compute purchases over the last step, 1/year
+    spend0: float = 0.0  # compute spending at entry, USD/year
+    spend_now: float = 0.0  # compute spending at this step's start, USD/year
+    spend_next: float = 0.0  # compute spending at this step's end, USD/year
+    revenue: float = 0.0  # USD/year
+    ai_researchers: float = 0.0  # AI researcher-equivalents at work
+    research: float = 1.0  # research input R/R0
+    multiplier: float = 1.0  # software progress rate against the lab's humans alone
+    ai_share: float = 0.0  # share of R&D labour done by AI
+    unreviewed: float = 0.0  # share of R&D decisions taken without human review
+    # the compute split, fractions of the stock (set monthly by the lab's strategy)
+    share_training: float = 0.0
+    share_experiments: float = 0.0
+    share_inference: float = 0.0
+    share_deployment: float = 0.0
+    # the deployed system's automation, 0..1 (set when a better system is deployed)
+    rnd_automation: float = 0.0  # weighted share of the R&D task categories
+    review_automation: float = 0.0  # share of human review of AI changes
+    economic_automation: float = 0.0  # share of economic tasks
+    entered_year: float = 0.0  # decimal year the lab entered
+    prev_ln_capacity: float | None = None  # ln(stock x S) a step ago, for the frontier's pace
 
-    def price_performance(self, year: float) -> float:
-        """Effective FLOP/s bought per USD at ``year``: hardware x utilisation, each capped."""
-        hw = self.spec.hardware
-        tau = year - self.t0
-        log_p = (math.log(hw.flop_per_s_per_usd_2023)
-                 + capped_log_growth(tau, self.log_pp_growth, hw.price_performance_ceiling_oom * LN10)
-                 + capped_log_growth(tau, self.log_util_growth, hw.utilisation_ceiling_oom * LN10))
-        return math.exp(log_p)
 
-    def export_price_multiplier(self, jurisdiction: str, year: float | None = None) -> float:
-        """How much more compute costs in ``jurisdiction`` under export controls (1 if none)."""
-        year = self.year if year is None else year
-        factor = 1.0
-        for ctl in self.spec.export_controls:
-            if ctl.target == jurisdiction and year >= ctl.start_year - 1e-9:
-                factor *= ctl.price_multiplier
-        return factor
+@dataclass(frozen=True, slots=True)
+class Constants:
+    """Rates and shapes of one scenario, derived once (logs of growth factors, task ranges)."""
 
-    def export_stock_cap(self, jurisdiction: str) -> float:
-        """Largest compute stock (FLOP/s) a lab in ``jurisdiction`` may hold (inf if uncapped)."""
-        cap = math.inf
-        for ctl in self.spec.export_controls:
-            if (ctl.target == jurisdiction and self.year >= ctl.start_year - 1e-9
-                    and ctl.stock_cap_flop_per_s > 0):
-                cap = min(cap, ctl.stock_cap_flop_per_s)
-        return cap
+    start_year: float
+    dt: float  # years per step
+    log_flop_per_s_per_usd_2023: float
+    log_price_performance_growth: float  # 1/year
+    log_price_performance_ceiling: float  # nats
+    log_utilisation_growth: float  # 1/year
+    log_utilisation_ceiling: float  # nats
+    log_spend_growth: float  # 1/year
+    log_gwp_growth: float  # 1/year
+    log_researcher_growth: float  # 1/year
+    balanced_growth: float  # log growth of compute purchases on the balanced path, 1/year
+    depreciation: float  # 1/year
+    gwp_usd_2023: float
+    revenue_reinvestment_share: float
+    max_spend_share_of_gwp: float
+    value_capture_share: float
+    inference_flop_per_s_per_researcher: float
+    rate_per_year: float  # software growth rate at the start, 1/year
+    returns_r: float
+    beta: float
+    research_exponent: float  # lambda = r x beta: d ln(software rate) / d ln R
+    labour_weight: float
+    compute_rho: float
+    review_ratio: float
+    task_rho: float
+    ln_software_ceiling: float  # nats
+    reference_log10_flop: float
+    task_weight: tuple[float, ...]  # normalised weights of the R&D categories (review excluded)
+    task_hours_min: tuple[float, ...]
+    task_hours_max: tuple[float, ...]
+    review_hours: tuple[tuple[float], tuple[float]]  # (min, max) of the review category
+    economy_hours: tuple[tuple[float], tuple[float]]  # (min, max) of economic tasks
+    export_controls: tuple  # the scenario's ExportControl entries
+    espionage: float
+    labour0: float = 1.0  # research labour of the reference lab at the start (normaliser)
+    compute0: float = 1.0  # experiment compute of the reference lab at the start (normaliser)
 
-    def gwp(self, year: float) -> float:
-        """Gross world product (USD/year) without AI feedback (memoised: asked twice per lab)."""
-        cached = self._gwp_cache.get(year)
-        if cached is None:
-            if len(self._gwp_cache) > 4:
-                self._gwp_cache.clear()
-            cached = self._gwp_cache[year] = self.spec.investment.gwp_usd_2023 * math.exp(
-                self.log_gwp_growth * (year - self.t0))
-        return cached
+    @classmethod
+    def of(cls, sc: Scenario) -> Constants:
+        hw, inv, sw, lab, cap = sc.hardware, sc.investment, sc.software, sc.labour, sc.capability
+        log_pp = math.log(hw.price_performance_growth_per_year)
+        log_util = math.log(hw.utilisation_growth_per_year)
+        log_spend = math.log(inv.spend_growth_per_year)
+        rnd = [t for t in sc.tasks if not t.review]
+        review = next(t for t in sc.tasks if t.review)
+        weights = [t.weight for t in rnd]
+        return cls(
+            start_year=sc.meta.start_year,
+            dt=1.0 / sc.meta.steps_per_year,
+            log_flop_per_s_per_usd_2023=math.log(hw.flop_per_s_per_usd_2023),
+            log_price_performance_growth=log_pp,
+            log_price_performance_ceiling=hw.price_performance_ceiling_oom * LN10,
+            log_utilisation_growth=log_util,
+            log_utilisation_ceiling=hw.utilisation_ceiling_oom * LN10,
+            log_spend_growth=log_spend,
+            log_gwp_growth=math.log(inv.gwp_growth_per_year),
+            log_researcher_growth=math.log(lab.researcher_growth_per_year),
+            balanced_growth=log_spend + log_pp + log_util,
+            depreciation=hw.depreciation_per_year,
+            gwp_usd_2023=inv.gwp_usd_2023,
+            revenue_reinvestment_share=inv.revenue_reinvestment_share,
+            max_spend_share_of_gwp=inv.max_spend_share_of_gwp,
+            value_capture_share=inv.value_capture_share,
+            inference_flop_per_s_per_researcher=lab.inference_flop_per_s_per_researcher,
+            rate_per_year=sw.rate_per_year,
+            returns_r=sw.returns_r,
+            beta=sw.beta,
+            research_exponent=sw.returns_r * sw.beta,
+            labour_weight=sw.labour_weight,
+            compute_rho=sw.compute_rho,
+            review_ratio=lab.review_ratio,
+            task_rho=lab.task_rho,
+            ln_software_ceiling=sw.ceiling_oom * LN10,
+            reference_log10_flop=math.log10(cap.reference_training_flop),
+            task_weight=tuple(x / sum(weights) for x in weights),
+            task_hours_min=tuple(t.task_hours_min for t in rnd),
+            task_hours_max=tuple(t.task_hours_max for t in rnd),
+            review_hours=((review.task_hours_min,), (review.task_hours_max,)),
+            economy_hours=((cap.economy_task_hours_min,), (cap.economy_task_hours_max,)),
+            export_controls=tuple(sc.export_controls),
+            espionage=sc.networks.espionage,
+        )
 
-    def spend_rule(self, lab: Lab, year: float) -> float:
-        """Compute spending (USD/year): investor-driven growth until reinvested revenue exceeds
-        it, capped at a share of gross world product."""
-        inv = self.spec.investment
-        base = lab.spend0 * math.exp(self.log_spend_growth * (year - lab.entered_year))
-        wanted = max(base, inv.revenue_reinvestment_share * lab.revenue)
-        cap = inv.max_spend_share_of_gwp * self.gwp(year)
-        return wanted if wanted < cap else cap
 
-    def update_revenue(self) -> None:
-        """Revenue (USD/year): captured value of automated work, split by serving capacity."""
-        inv = self.spec.investment
-        labs = self.active_labs
-        serving = [lab.s_dep * lab.stock for lab in labs]
-        total = sum(serving)
-        pool = inv.value_capture_share * self.gwp(self.year)
-        for lab, serve in zip(labs, serving):
-            lab.revenue = pool * lab.econ_auto * serve / total if total > 0 else 0.0
+# -- prices and money ---------------------------------------------------------------------------
 
-    def planned_run_flop(self, lab: Lab, months: int) -> float:
-        """Physical FLOP a run of ``months`` started now uses if compute keeps its growth."""
-        return lab.s_train * lab.stock * phi(lab.growth, months / 12.0) * SECONDS_PER_YEAR
 
-    # -- labour and research -----------------------------------------------------------------
+def price_performance(c: Constants, year: float) -> float:
+    """Effective FLOP/s bought per USD at ``year``: hardware x utilisation, each capped."""
+    tau = year - c.start_year
+    log_p = (c.log_flop_per_s_per_usd_2023
+             + capped_log_growth(tau, c.log_price_performance_growth,
+                                 c.log_price_performance_ceiling)
+             + capped_log_growth(tau, c.log_utilisation_growth, c.log_utilisation_ceiling))
+    return math.exp(log_p)
 
-    def _labour(self, lab: Lab, humans: float, ai: float) -> tuple[float, float, float]:
-        """Cognitive labour, its elasticity to AI labour, and the AI share of the work."""
-        if lab.rnd_mass <= 0.0:  # nothing automated: humans alone (what task_labour returns)
-            return humans, 0.0, 0.0
-        reviewed, e_review = labour.review_limited(ai, humans, lab.review_auto, self.review_ratio)
-        total, e_task = labour.task_labour(humans, reviewed, lab.rnd_mass, self.task_rho)
-        return total, e_review * e_task, e_task
 
-    def _research(self, lab: Lab, log_s: float, humans: float, ai_per_s: float,
-                  compute_ratio: float) -> tuple[float, float, float]:
-        """Research input R/R0, d ln R/d ln S and the AI share of R&D labour at ``log_s``."""
-        total, e_labour, ai_share = self._labour(lab, humans, ai_per_s * math.exp(log_s))
-        research, e_research = labour.research_input(total / self.labour0, compute_ratio,
-                                                     self.labour_weight, self.compute_rho)
-        return research, e_labour * e_research, ai_share
+def export_price_multiplier(c: Constants, jurisdiction: str, year: float) -> float:
+    """How much more compute costs in ``jurisdiction`` under export controls (1 if none)."""
+    factor = 1.0
+    for ctl in c.export_controls:
+        if ctl.target == jurisdiction and year >= ctl.start_year - 1e-9:
+            factor *= ctl.price_multiplier
+    return factor
 
-    def _research_outputs(self, lab: Lab, humans: float, ai_per_s: float,
-                          compute_ratio: float) -> None:
-        """Research input, AI labour, unreviewed share and the progress multiplier."""
-        lab.humans = humans
-        lab.ai_researchers = ai_per_s * math.exp(lab.log_s)
-        lab.research, _, lab.ai_share = self._research(lab, lab.log_s, humans, ai_per_s,
-                                                       compute_ratio)
-        lab.unreviewed = lab.ai_share * lab.review_auto
-        if lab.rnd_mass <= 0.0:  # humans alone already
-            lab.multiplier = 1.0
-            return
-        human_only = labour.research_input(humans / self.labour0, compute_ratio,
-                                           self.labour_weight, self.compute_rho)[0]
-        floor = max(human_only, _MULTIPLIER_FLOOR * lab.research, 1e-300)
-        lab.multiplier = (lab.research / floor) ** self.lam if lab.research > 0 else 1.0
 
-    # -- software ------------------------------------------------------------------------------
+def export_stock_cap(c: Constants, jurisdiction: str, year: float) -> float:
+    """Largest compute stock (FLOP/s) a lab in ``jurisdiction`` may hold (inf if uncapped)."""
+    cap = math.inf
+    for ctl in c.export_controls:
+        if (ctl.target == jurisdiction and year >= ctl.start_year - 1e-9
+                and ctl.stock_cap_flop_per_s > 0):
+            cap = min(cap, ctl.stock_cap_flop_per_s)
+    return cap
 
-    def _catch_up(self, lab: Lab) -> tuple[float, float]:
-        """Spillover: ln S moves toward linked leaders in proportion to their openness.
 
-        Returns (rate, d rate/d ln S) in 1/year."""
-        rate = slope = 0.0
-        espionage = self.spec.networks.espionage
-        for other, weight in self.spill_neighbours[lab.index]:
-            gap = other.log_s - lab.log_s
-            if gap > 0 and other.active:
-                leak = weight * (other.strategy.openness + espionage)
-                rate += leak * gap
-                slope -= leak
-        return rate, slope
+def gwp(c: Constants, year: float) -> float:
+    """Gross world product (USD/year) without AI feedback."""
+    return c.gwp_usd_2023 * math.exp(c.log_gwp_growth * (year - c.start_year))
 
-    def _advance_software(self, lab: Lab, humans: float, ai_per_s: float, compute_ratio: float,
-                          catch_up: tuple[float, float]) -> None:
-        """Integrate ln S over one step with the exact local power-law solution, adaptively."""
-        rate_per_year, returns_r, beta = self.rate_per_year, self.returns_r, self.beta
-        ceiling = self.log_s_ceiling
-        u = lab.log_s
-        spill, spill_slope = catch_up
-        remaining, elapsed = self.dt, 0.0
-        for _ in range(MAX_SUBSTEPS_PER_STEP):
-            if remaining <= 1e-12 * self.dt or u >= ceiling:
-                break
-            research, e_research, _ = self._research(lab, u, humans, ai_per_s, compute_ratio)
-            own = software.growth_rate(rate_per_year, research, u, returns_r, beta)
-            k = software.rate_elasticity(e_research, returns_r, beta)
-            rate = own + spill
-            if rate <= 0.0:
-                break
-            if spill:
-                k = (k * own + spill_slope) / rate
-            h = remaining if rate * remaining <= MAX_DU_PER_SUBSTEP else MAX_DU_PER_SUBSTEP / rate
-            new = min(software.advance(u, rate, k, h), ceiling)
-            self._software_events(lab, u, new, rate, k, elapsed)
-            u = new
-            elapsed += h
-            remaining -= h
-        else:
-            raise RuntimeError("software integration did not finish the step")
-        lab.log_s = u
 
-    def _software_events(self, lab: Lab, old: float, new: float, rate: float, k: float,
-                         elapsed: float) -> None:
-        """Log ``software_oom`` at the exact time S first crosses each whole power of ten."""
-        before = math.floor(old / LN10 + 1e-12)
+def spend_rule(c: Constants, state: LabState, year: float) -> float:
+    """Compute spending (USD/year): investor-driven growth until reinvested revenue exceeds it,
+    capped at a share of gross world product."""
+    base = state.spend0 * math.exp(c.log_spend_growth * (year - state.entered_year))
+    wanted = max(base, c.revenue_reinvestment_share * state.revenue)
+    cap = c.max_spend_share_of_gwp * gwp(c, year)
+    return wanted if wanted < cap else cap
+
+
+def update_revenue(c: Constants, states: list[LabState], year: float) -> None:
+    """Revenue (USD/year): the captured value of automated work, split by serving capacity."""
+    serving = [s.share_deployment * s.stock for s in states]
+    total = sum(serving)
+    pool = c.value_capture_share * gwp(c, year)
+    for state, serve in zip(states, serving):
+        state.revenue = pool * state.economic_automation * serve / total if total > 0 else 0.0
+
+
+def planned_run_flop(state: LabState, months: int) -> float:
+    """Physical FLOP a run of ``months`` started now uses if compute keeps its growth."""
+    return state.share_training * state.stock * phi(state.growth, months / 12.0) * SECONDS_PER_YEAR
+
+
+def start_on_balanced_path(c: Constants, state: LabState, price: float, year: float) -> None:
+    """Put a lab's stock and spending on the balanced-growth path at ``year`` (its entry)."""
+    rel = max(c.balanced_growth + c.depreciation, MIN_BALANCED_RATE)
+    state.spend0 = state.stock * rel / price
+    state.stock = balanced_stock(state.spend0 * price, rel - c.depreciation, c.depreciation)
+    state.growth = c.balanced_growth
+    state.spend_now = state.spend_next = state.spend0
+    state.entered_year = year
+
+
+MIN_BALANCED_RATE = 0.01  # 1/year: g + delta floor for a lab's starting balanced-growth path
+
+
+# -- labour and research ------------------------------------------------------------------------
+
+
+def research_labour(c: Constants, state: LabState, humans: float,
+                    ai: float) -> tuple[float, float, float]:
+    """Cognitive labour, its elasticity to AI labour, and the AI share of the work."""
+    if state.rnd_automation <= 0.0:  # nothing automated: humans alone (what task_labour returns)
+        return humans, 0.0, 0.0
+    reviewed, e_review = labour.review_limited(ai, humans, state.review_automation, c.review_ratio)
+    total, e_task = labour.task_labour(humans, reviewed, state.rnd_automation, c.task_rho)
+    return total, e_review * e_task, e_task
+
+
+def research(c: Constants, state: LabState, ln_software: float, humans: float, ai_per_s: float,
+             compute_ratio: float) -> tuple[float, float, float]:
+    """Research input R/R0, d ln R/d ln S and the AI share of R&D labour at ``ln_software``."""
+    total, e_labour, ai_share = research_labour(c, state, humans,
+                                                ai_per_s * math.exp(ln_software))
+    value, e_research = labour.research_input(total / c.labour0, compute_ratio, c.labour_weight,
+                                              c.compute_rho)
+    return value, e_labour * e_research, ai_share
+
+
+def update_research_outputs(c: Constants, state: LabState, humans: float, ai_per_s: float,
+                            compute_ratio: float) -> None:
+    """Research input, AI labour, unreviewed share and the progress multiplier, now."""
+    state.humans = humans
+    state.ai_researchers = ai_per_s * math.exp(state.ln_software)
+    state.research, _, state.ai_share = research(c, state, state.ln_software, humans, ai_per_s,
+                                                 compute_ratio)
+    state.unreviewed = state.ai_share * state.review_automation
+    if state.rnd_automation <= 0.0:  # humans alone already
+        state.multiplier = 1.0
+        return
+    human_only = labour.research_input(humans / c.labour0, compute_ratio, c.labour_weight,
+                                       c.compute_rho)[0]
+    floor = max(human_only, _MULTIPLIER_FLOOR * state.research, 1e-300)
+    state.multiplier = ((state.research / floor) ** c.research_exponent if state.research > 0
+                        else 1.0)
+
+
+def inference_per_researcher(c: Constants, state: LabState, stock: float) -> float:
+    """AI researcher-equivalents per unit of S from internal inference on ``stock`` FLOP/s."""
+    return state.share_inference * stock / c.inference_flop_per_s_per_researcher
+
+
+def experiment_compute_ratio(c: Constants, state: LabState, stock: float) -> float:
+    """Experiment compute on ``stock`` against the reference lab's at the start."""
+    return state.share_experiments * stock / c.compute0
+
+
+# -- software -----------------------------------------------------------------------------------
+
+
+def spillover(ln_software: float, leaders: Iterable[tuple[float, float]]) -> tuple[float, float]:
+    """Catch-up of ln S toward linked labs ahead: (rate, d rate / d ln S), 1/year.
+
+    ``leaders`` yields (their ln S, leak rate per year) for each active linked lab."""
+    rate = slope = 0.0
+    for other, leak in leaders:
+        gap = other - ln_software
+        if gap > 0:
+            rate += leak * gap
+            slope -= leak
+    return rate, slope
+
+
+def advance_software(c: Constants, state: LabState, year: float, humans: float, ai_per_s: float,
+                     compute_ratio: float, spill: tuple[float, float]) -> list[tuple[float, int]]:
+    """Integrate ln S over the step from ``year`` with the exact local power-law solution,
+    adaptively. Returns (decimal year, power) for each whole power of ten S crossed."""
+    rate_per_year, returns_r, beta, ceiling = (c.rate_per_year, c.returns_r, c.beta,
+                                               c.ln_software_ceiling)
+    u = state.ln_software
+    spill_rate, spill_slope = spill
+    remaining, elapsed = c.dt, 0.0
+    crossings: list[tuple[float, int]] = []
+    for _ in range(MAX_SUBSTEPS_PER_STEP):
+        if remaining <= 1e-12 * c.dt or u >= ceiling:
+            break
+        value, e_research, _ = research(c, state, u, humans, ai_per_s, compute_ratio)
+        own = software.growth_rate(rate_per_year, value, u, returns_r, beta)
+        k = software.rate_elasticity(e_research, returns_r, beta)
+        rate = own + spill_rate
+        if rate <= 0.0:
+            break
+        if spill_rate:
+            k = (k * own + spill_slope) / rate
+        h = remaining if rate * remaining <= MAX_DU_PER_SUBSTEP else MAX_DU_PER_SUBSTEP / rate
+        new = min(software.advance(u, rate, k, h), ceiling)
+        before = math.floor(u / LN10 + 1e-12)
         after = math.floor(new / LN10 + 1e-12)
         for power in range(before + 1, after + 1):
-            tau = software.time_to_reach(old, power * LN10, rate, k)
-            self.log_event("software_oom", lab.index, power, f"S = 1e{power}",
-                           year=self.year + elapsed + tau)
+            crossings.append((year + elapsed + software.time_to_reach(u, power * LN10, rate, k),
+                              power))
+        u = new
+        elapsed += h
+        remaining -= h
+    else:
+        raise RuntimeError("software integration did not finish the step")
+    state.ln_software = u
+    return crossings
 
-    # -- one step of the continuous state -----------------------------------------------------
 
-    def advance(self) -> None:
-        """Integrate compute stocks, training runs and software levels over one step."""
-        dt, t = self.dt, self.year
-        p = self.spec
-        depreciation = p.hardware.depreciation_per_year
-        p_now, p_next = self.price_performance(t), self.price_performance(t + dt)
-        humans_growth = math.exp(self.log_researcher_growth * (t + dt / 2 - self.t0))
-        per_researcher = p.labour.inference_flop_per_s_per_researcher
-        labs = self.active_labs
-        catch_ups = [self._catch_up(lab) for lab in labs]
-        controls = self.spec.export_controls
-        for lab, catch_up in zip(labs, catch_ups):
-            buy_now, buy_next = lab.spend_now * p_now, lab.spend_next * p_next
-            if controls:
-                price = self.export_price_multiplier(lab.jurisdiction)
-                buy_now, buy_next = buy_now / price, buy_next / price
-                stock_cap = self.export_stock_cap(lab.jurisdiction)
-                if lab.stock >= stock_cap:  # controls: only replace what wears out
-                    buy_now = buy_next = depreciation * stock_cap
-            lab.growth = math.log(buy_next / buy_now) / dt if buy_now > 0 and buy_next > 0 else 0.0
-            end, mid, integral = stock_step(lab.stock, buy_now, lab.growth, depreciation, dt)
-            if lab.training and self.step_index >= lab.run_from_step:
-                lab.run_flop += lab.s_train * lab.run_scale * integral * SECONDS_PER_YEAR
-            humans = lab.spec.researchers * humans_growth
-            ai_per_s = lab.s_inf * mid / per_researcher
-            compute_ratio = lab.s_exp * mid / self.compute0
-            self._advance_software(lab, humans, ai_per_s, compute_ratio, catch_up)
-            lab.stock = end
-            self._research_outputs(lab, humans, ai_per_s, compute_ratio)
-        self.year = self.t0 + (self.step_index + 1) * dt
+# -- one step of one lab ------------------------------------------------------------------------
+
+
+def advance_lab(c: Constants, state: LabState, jurisdiction: str, year: float, p_now: float,
+                p_next: float, humans: float,
+                spill: tuple[float, float]) -> tuple[float, list[tuple[float, int]]]:
+    """Advance one lab's compute stock and software level over the step starting at ``year``.
+
+    ``p_now``/``p_next`` are price-performance at the step's ends (FLOP/s per USD). Returns the
+    stock's integral over the step (FLOP/s x years) and the software OOM crossings."""
+    buy_now, buy_next = state.spend_now * p_now, state.spend_next * p_next
+    if c.export_controls:
+        price = export_price_multiplier(c, jurisdiction, year)
+        buy_now, buy_next = buy_now / price, buy_next / price
+        stock_cap = export_stock_cap(c, jurisdiction, year)
+        if state.stock >= stock_cap:  # controls: only replace what wears out
+            buy_now = buy_next = c.depreciation * stock_cap
+    state.growth = (math.log(buy_next / buy_now) / c.dt if buy_now > 0 and buy_next > 0
+                    else 0.0)
+    end, mid, integral = stock_step(state.stock, buy_now, state.growth, c.depreciation, c.dt)
+    ai_per_s = inference_per_researcher(c, state, mid)
+    compute_ratio = experiment_compute_ratio(c, state, mid)
+    crossings = advance_software(c, state, year, humans, ai_per_s, compute_ratio, spill)
+    state.stock = end
+    update_research_outputs(c, state, humans, ai_per_s, compute_ratio)
+    return integral, crossings
+
+
+def ln_capacity(state: LabState) -> float:
+    """ln(stock x S): the lab's effective compute capacity, whose growth is the pace."""
+    return math.log(state.stock) + state.ln_software

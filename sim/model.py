@@ -1,57 +1,61 @@
 """TakeoffModel: labs, their AI systems and regulators in monthly agent steps over exact,
-adaptively sub-stepped continuous dynamics (``sim/continuous.py``), recorded into preallocated
-arrays (``sim/recorder.py``)."""
+adaptively sub-stepped continuous dynamics (``sim/continuous.py``, functions over each lab's
+declared ``LabState``), observed by a ``Recorder`` that only reads."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import mesa
 
+from ixsim.sim import continuous as dyn
 from ixsim.sim.agents import AISystem, Lab, Regulator
-from ixsim.sim.continuous import ContinuousDynamics
 from ixsim.sim.dynamics import capability as cap
-from ixsim.sim.dynamics.compute import balanced_stock
+from ixsim.sim.dynamics.growth import LN10, oom_to_months
+from ixsim.sim.dynamics import risk as hazard
+from ixsim.sim.events import WORLD, Event, EventKind, POLICY_EVENTS
 from ixsim.sim.networks import build_graph
 from ixsim.sim.recorder import Recorder
-from ixsim.sim.results import RunResult, summarise
+from ixsim.sim.results import RunResult
 from ixsim.sim.schema.actors import POLICY_LEVELS
 from ixsim.sim.scenario import Scenario
 
-LN10 = math.log(10.0)
 AUTOMATION_MILESTONES = (0.2, 0.5, 1.0)
 NEWS_MILESTONE = 0.5  # the automation level that makes headlines (raises concern)
-_MIN_BALANCED_RATE = 0.01  # 1/year: g + delta floor for a lab's starting balanced-growth path
 TREATY_LEVELS = tuple(POLICY_LEVELS.index(n) for n in ("pause", "compute_cap", "licensing"))
 
 
-class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
-    """One scenario run: ``step()`` is one month of decisions; ``run()`` returns the result."""
+class TakeoffModel(mesa.Model):
+    """One scenario run: ``step()`` is one month of decisions; ``run()`` returns the result.
 
-    def __init__(self, spec: Scenario, seed: int = 0):
+    With ``record=False`` nothing is recorded (the trajectory is the same: the recorder only
+    reads), and ``run()`` returns None; for tests and callers that need only the final state."""
+
+    def __init__(self, spec: Scenario, seed: int = 0, record: bool = True):
         super().__init__(rng=seed)
         self.spec = spec
         self.seed = seed
         meta = spec.meta
+        self.constants = dyn.Constants.of(spec)
         self.t0 = meta.start_year
-        self.dt = 1.0 / meta.steps_per_year
+        self.dt = self.constants.dt
         self.n_steps = max(1, round((meta.end_year - meta.start_year) * meta.steps_per_year))
         self.year = self.t0
         self.step_index = 0
-        self.events: list[tuple[float, str, int, float, str]] = []
-        self.concern = 0.0
-        self.major_incident = False
-        self.milestone_news = False
+        self.events: list[Event] = []
+        self.concern = 0.0  # public concern index, 0..1
+        self.major_incident = False  # a major incident this step
+        self.milestone_news = False  # the news milestone was reached this step
         self.news_milestone_seen = False
         self.incident_count = self.policy_change_count = 0
-        self.cum_hazard = 0.0
-        self.pace_oom_per_year = 0.0
+        self.cum_hazard = 0.0  # integrated incident hazard, dimensionless
+        self.pace_oom_per_year = 0.0  # frontier's effective-capacity growth, OOM/year
         self.largest_run = 0.0  # physical FLOP of the largest run finished so far
+        self.rival_gaps: dict[int, float] = {}  # months to the nearest rival, by lab index
         self.treaty_levels: set[int] = set()
         self._active: list[Lab] | None = None
         self._uniforms: list[float] = []
-        self._gwp_cache: dict[float, float] = {}
-        self._init_constants()
         strategies = spec.strategies
         n = len(spec.labs)
         self.labs = Lab.create_agents(self, n, list(range(n)), list(spec.labs),
@@ -61,37 +65,12 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         self._init_networks()
         self._init_labs()
         # the start state's pace: compute on its balanced path plus software at its start rate
-        g0 = self.log_spend_growth + self.log_pp_growth + self.log_util_growth
-        self.pace_oom_per_year = max(0.0, g0 + spec.software.rate_per_year) / LN10
-        self._init_records()
-        self._record(0)
+        self.pace_oom_per_year = max(0.0, self.constants.balanced_growth
+                                     + spec.software.rate_per_year) / LN10
+        self.recorder = Recorder(self) if record else None
+        self._end_step()
 
     # -- set-up -----------------------------------------------------------------------------
-
-    def _init_constants(self) -> None:
-        sc = self.spec
-        hw, inv, sw, lab = sc.hardware, sc.investment, sc.software, sc.labour
-        self.log_pp_growth = math.log(hw.price_performance_growth_per_year)
-        self.log_util_growth = math.log(hw.utilisation_growth_per_year)
-        self.log_spend_growth = math.log(inv.spend_growth_per_year)
-        self.log_gwp_growth = math.log(inv.gwp_growth_per_year)
-        self.log_researcher_growth = math.log(lab.researcher_growth_per_year)
-        self.lam = sw.returns_r * sw.beta
-        # hot-path constants (read once per sub-step per lab)
-        self.rate_per_year, self.returns_r, self.beta = sw.rate_per_year, sw.returns_r, sw.beta
-        self.labour_weight, self.compute_rho = sw.labour_weight, sw.compute_rho
-        self.review_ratio, self.task_rho = lab.review_ratio, lab.task_rho
-        self.log_s_ceiling = sw.ceiling_oom * LN10
-        self.ref_log10_flop = math.log10(sc.capability.reference_training_flop)
-        rnd = [t for t in sc.tasks if not t.review]
-        review = next(t for t in sc.tasks if t.review)
-        w = [t.weight for t in rnd]
-        self.task_weight = [x / sum(w) for x in w]
-        self.task_lo = [t.task_hours_min for t in rnd]
-        self.task_hi = [t.task_hours_max for t in rnd]
-        self.review_lo, self.review_hi = [review.task_hours_min], [review.task_hours_max]
-        c = sc.capability
-        self.econ_lo, self.econ_hi = [c.economy_task_hours_min], [c.economy_task_hours_max]
 
     def _init_networks(self) -> None:
         net = self.spec.networks
@@ -110,39 +89,37 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
 
     def _init_labs(self) -> None:
         for lab in self.lab_list:
-            lab.rnd_auto = [0.0] * len(self.task_lo)
-            lab.entered_year = self.t0
+            lab.rnd_auto = [0.0] * len(self.constants.task_hours_min)
             if lab.active:
                 self._start_lab(lab)
         # Research input is normalised to the largest lab at start (R/R0 = 1 there).
         present = self.active_labs or self.lab_list
-        ref = max(present, key=lambda lab: (lab.stock, -lab.index))
-        self.labour0 = self.compute0 = 1.0
-        per_s = ref.s_inf * ref.stock / self.spec.labour.inference_flop_per_s_per_researcher
-        self.labour0 = max(self._labour(ref, ref.humans, per_s)[0], 1e-300)
-        self.compute0 = max(ref.s_exp * ref.stock, 1e-300)
+        ref = max(present, key=lambda lab: (lab.state.stock, -lab.index))
+        c, st = self.constants, ref.state
+        per_s = dyn.inference_per_researcher(c, st, st.stock)
+        self.constants = c = replace(
+            c, labour0=max(dyn.research_labour(c, st, st.humans, per_s)[0], 1e-300),
+            compute0=max(st.share_experiments * st.stock, 1e-300))
         for lab in self.active_labs:
             self._lab_outputs_now(lab)
         for ctl in self.spec.export_controls:
-            self.log_event("export_controls", -1, ctl.price_multiplier,
-                           f"on {ctl.target} from {ctl.start_year:.2f}", year=self.t0)
+            self.log_event(EventKind.EXPORT_CONTROLS, WORLD, ctl.price_multiplier,
+                           jurisdiction=ctl.target,
+                           detail=f"on {ctl.target} from {ctl.start_year:.2f}", year=self.t0)
 
     def _start_lab(self, lab: Lab) -> None:
         """Put a lab on its balanced-growth path now and deploy its initial system."""
-        g0 = self.log_spend_growth + self.log_pp_growth + self.log_util_growth
-        depreciation = self.spec.hardware.depreciation_per_year
-        rel = max(g0 + depreciation, _MIN_BALANCED_RATE)
-        price = self.price_performance(self.year) / self.export_price_multiplier(lab.jurisdiction)
-        lab.spend0 = lab.stock * rel / price
-        lab.stock = balanced_stock(lab.spend0 * price, rel - depreciation, depreciation)
-        lab.growth = g0
-        lab.spend_now = lab.spend_next = lab.spend0
+        c = self.constants
+        price = (dyn.price_performance(c, self.year)
+                 / dyn.export_price_multiplier(c, lab.jurisdiction, self.year))
+        dyn.start_on_balanced_path(c, lab.state, price, self.year)
         flop = lab.spec.initial_system_flop
         self.deploy(lab, flop, flop)
 
     def _lab_outputs_now(self, lab: Lab) -> None:
-        per_s = lab.s_inf * lab.stock / self.spec.labour.inference_flop_per_s_per_researcher
-        self._research_outputs(lab, lab.humans, per_s, lab.s_exp * lab.stock / self.compute0)
+        c, st = self.constants, lab.state
+        dyn.update_research_outputs(c, st, st.humans, dyn.inference_per_researcher(c, st, st.stock),
+                                    dyn.experiment_compute_ratio(c, st, st.stock))
 
     @property
     def active_labs(self) -> list[Lab]:
@@ -163,87 +140,99 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         """A new lab enters now with its configured compute and initial system."""
         lab.active = True
         self._active = None
-        lab.entered_year = self.year
         self._start_lab(lab)
         self._lab_outputs_now(lab)
-        self.log_event("lab_entered", lab.index, lab.stock, f"{lab.spec.strategy} strategy")
+        self.log_event(EventKind.LAB_ENTERED, lab.index, lab.state.stock,
+                       jurisdiction=lab.jurisdiction, detail=f"{lab.spec.strategy} strategy")
 
     def regulator_for(self, jurisdiction: str) -> Regulator | None:
         return self.regulators.get(jurisdiction)
+
+    def months_of_progress(self, oom: float) -> float:
+        """Months the frontier needs, at its current pace, to advance ``oom`` orders of magnitude."""
+        return oom_to_months(oom, self.pace_oom_per_year)
 
     def rival_gap_months(self, lab: Lab) -> float:
         """Months of frontier progress between a lab and its nearest active rival (inf if none)."""
         return self.rival_gaps.get(lab.index, math.inf)
 
+    def export_price_multiplier(self, jurisdiction: str) -> float:
+        """How much more compute costs in ``jurisdiction`` now (export controls; 1 if none)."""
+        return dyn.export_price_multiplier(self.constants, jurisdiction, self.year)
+
     def _update_rival_gaps(self) -> None:
         labs = self.active_labs
-        self.rival_gaps: dict[int, float] = {}
+        self.rival_gaps = {}
         if len(labs) < 2:
             return
         labs = sorted(labs, key=lambda lab: lab.best_effective)
-        months_per_oom = 12.0 / max(self.pace_oom_per_year, 0.1)
         logs = [math.log10(lab.best_effective) for lab in labs]
         last = len(labs) - 1
         for i, lab in enumerate(labs):
             below = logs[i] - logs[i - 1] if i > 0 else math.inf
             above = logs[i + 1] - logs[i] if i < last else math.inf
-            self.rival_gaps[lab.index] = months_per_oom * (below if below < above else above)
+            self.rival_gaps[lab.index] = self.months_of_progress(below if below < above else above)
 
-    def log_event(self, kind: str, lab: int, value: float, detail: str = "",
-                  year: float | None = None) -> None:
-        """Append an event; ``lab`` is an index, or -1 for world and regulator events."""
-        if kind in ("policy_change", "policy_repeal"):
+    def log_event(self, kind: EventKind, lab: int, value: float, *, jurisdiction: str = "",
+                  level: int = -1, detail: str = "", year: float | None = None) -> None:
+        """Append an event; ``lab`` is an index, or ``WORLD`` for world and regulator events."""
+        if kind in POLICY_EVENTS:
             self.policy_change_count += 1
-        self.events.append((self.year if year is None else year, kind, lab, float(value), detail))
+        self.events.append(Event(self.year if year is None else year, kind, lab, float(value),
+                                 jurisdiction, level, detail))
 
     def deploy(self, lab: Lab, physical: float, effective: float) -> AISystem:
         """Make the AISystem of a finished run; the lab serves it if it beats the one it has."""
-        c = self.spec.capability
-        horizon = cap.horizon_minutes(math.log10(effective), self.ref_log10_flop,
+        c, cc = self.spec.capability, self.constants
+        horizon = cap.horizon_minutes(math.log10(effective), cc.reference_log10_flop,
                                       c.reference_horizon_minutes, c.oom_per_horizon_doubling)
         rel = c.automation_reliability
-        auto = cap.automated_fraction(horizon, rel, self.task_lo, self.task_hi)
-        review = float(cap.automated_fraction(horizon, rel, self.review_lo, self.review_hi)[0])
-        econ = float(cap.automated_fraction(horizon, rel, self.econ_lo, self.econ_hi)[0])
+        auto = cap.automated_fraction(horizon, rel, cc.task_hours_min, cc.task_hours_max)
+        review = float(cap.automated_fraction(horizon, rel, *cc.review_hours)[0])
+        econ = float(cap.automated_fraction(horizon, rel, *cc.economy_hours)[0])
         system = AISystem(self, lab, lab.generation, self.year, physical, effective, horizon, auto,
-                          review, econ, lab.multiplier, self.assurance(lab))
+                          review, econ, lab.state.multiplier, self.assurance(lab))
         self.largest_run = max(self.largest_run, physical)
         if effective >= lab.best_effective:
+            st = lab.state
             lab.deployed = system
             lab.best_physical, lab.best_effective, lab.horizon = physical, effective, horizon
             lab.rnd_auto = auto
             full = bool(all(a >= 1.0 for a in auto))
-            lab.rnd_mass = 1.0 if full else float(sum(a * w for a, w in zip(auto, self.task_weight)))
-            lab.review_auto, lab.econ_auto = review, econ
+            st.rnd_automation = 1.0 if full else float(sum(a * w for a, w in
+                                                           zip(auto, cc.task_weight)))
+            st.review_automation, st.economic_automation = review, econ
             self._milestone_events(lab, system)
         return system
 
     def _milestone_events(self, lab: Lab, system: AISystem) -> None:
+        mass = lab.state.rnd_automation
         for level in AUTOMATION_MILESTONES:
-            if level not in lab.milestones and lab.rnd_mass >= level:
+            if level not in lab.milestones and mass >= level:
                 lab.milestones.add(level)
-                self.log_event("rnd_automation", lab.index, level,
-                               f"{lab.rnd_mass:.3f} of AI R&D automated")
+                self.log_event(EventKind.RND_AUTOMATION, lab.index, level,
+                               detail=f"{mass:.3f} of AI R&D automated")
                 if level == NEWS_MILESTONE and not self.news_milestone_seen:
                     self.news_milestone_seen = self.milestone_news = True
                     self.concern = min(1.0, self.concern + self.spec.risk.concern_per_milestone)
         if not lab.trains_successor and system.trains_successor:
             lab.trains_successor = True
-            self.log_event("successor_training", lab.index, system.effective_flop,
-                           f"generation {system.generation} can train its successor autonomously")
+            self.log_event(EventKind.SUCCESSOR_TRAINING, lab.index, system.effective_flop,
+                           detail=f"generation {system.generation} can train its successor "
+                                  "autonomously")
 
     # -- risk --------------------------------------------------------------------------------
 
     def overload(self) -> float:
         """How far the frontier's pace exceeds what oversight absorbs (>= 1)."""
         risk = self.spec.risk
-        return max(1.0, self.pace_oom_per_year / risk.oversight_oom_per_year) ** risk.pace_exponent
+        return hazard.oversight_overload(self.pace_oom_per_year, risk.oversight_oom_per_year,
+                                         risk.pace_exponent)
 
     def assurance(self, lab: Lab, overload: float | None = None) -> float:
         """Alignment assurance 0..1: safety effort against the pace it must keep up with."""
-        share = lab.safety_share
-        half = self.spec.risk.safety_half_share * (self.overload() if overload is None else overload)
-        return share / (share + half) if share + half > 0 else 0.0
+        return hazard.alignment_assurance(lab.safety_share, self.spec.risk.safety_half_share,
+                                          self.overload() if overload is None else overload)
 
     def _incidents(self) -> None:
         """Hazard per lab; sample incidents; update public concern (decays, jumps on news)."""
@@ -251,19 +240,20 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         self.major_incident = False
         self.concern *= 0.5 ** (self.dt / risk.concern_half_life_years)
         overload = self.overload()
+        ref = self.constants.reference_log10_flop
         total = 0.0
         for lab in self.active_labs:
-            capability = risk.hazard_growth_per_oom ** (math.log10(lab.best_effective)
-                                                        - self.ref_log10_flop)
-            lab.hazard = (risk.hazard_per_year_2023 * capability * overload
-                          * 2.0 * (1.0 - self.assurance(lab, overload))
-                          * (1.0 + risk.unreviewed_hazard * lab.unreviewed))
+            lab.hazard = hazard.incident_hazard(
+                risk.hazard_per_year_2023, risk.hazard_growth_per_oom,
+                math.log10(lab.best_effective) - ref, overload, self.assurance(lab, overload),
+                risk.unreviewed_hazard, lab.state.unreviewed)
             total += lab.hazard
             if self.uniform() < -math.expm1(-lab.hazard * self.dt):
                 major = self.uniform() < risk.major_share
                 self.incident_count += 1
-                self.log_event("incident_major" if major else "incident_minor", lab.index,
-                               lab.hazard, f"hazard {lab.hazard:.3g}/yr")
+                self.log_event(EventKind.INCIDENT_MAJOR if major else EventKind.INCIDENT_MINOR,
+                               lab.index, lab.hazard, jurisdiction=lab.jurisdiction,
+                               detail=f"hazard {lab.hazard:.3g}/yr")
                 self.concern = min(1.0, self.concern + (risk.concern_per_major if major
                                                         else risk.concern_per_minor))
                 self.major_incident = self.major_incident or major
@@ -273,7 +263,7 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
         """A treaty forms once regulators holding the set share of world compute share a rule."""
         if not self.regulators or max(r.level for r in self.regulators.values()) < min(TREATY_LEVELS):
             return  # nobody has a rule a treaty could be about
-        world = sum(lab.stock for lab in self.active_labs)
+        world = sum(lab.state.stock for lab in self.active_labs)
         if world <= 0:
             return
         need = self.spec.networks.treaty_compute_share
@@ -282,40 +272,94 @@ class TakeoffModel(ContinuousDynamics, Recorder, mesa.Model):
                 continue
             members = [r for r in self.regulators.values() if r.level >= level]
             names = {r.jurisdiction for r in members}
-            share = sum(lab.stock for lab in self.active_labs if lab.jurisdiction in names) / world
+            share = sum(lab.state.stock for lab in self.active_labs
+                        if lab.jurisdiction in names) / world
             if len(members) >= 2 and share >= need:  # a treaty needs at least two parties
                 self.treaty_levels.add(level)
                 for r in members:
                     r.treaty = True
-                self.log_event("treaty", -1, share, f"{POLICY_LEVELS[level]}: "
-                               + ", ".join(sorted(names)))
+                self.log_event(EventKind.TREATY, WORLD, share, level=level,
+                               detail=f"{POLICY_LEVELS[level]}: " + ", ".join(sorted(names)))
                 break
+
+    def max_policy_level(self) -> int:
+        return max((r.level for r in self.regulators.values()), default=0)
 
     # -- the step ---------------------------------------------------------------------------
 
+    def _advance(self) -> None:
+        """Integrate compute stocks, training runs and software levels over one step."""
+        c, t = self.constants, self.year
+        p_now, p_next = dyn.price_performance(c, t), dyn.price_performance(c, t + c.dt)
+        humans_growth = math.exp(c.log_researcher_growth * (t + c.dt / 2 - c.start_year))
+        labs = self.active_labs
+        openness = c.espionage
+        spills = [dyn.spillover(lab.state.ln_software,
+                                ((other.state.ln_software, weight * (other.strategy.openness
+                                                                     + openness))
+                                 for other, weight in self.spill_neighbours[lab.index]
+                                 if other.active))
+                  for lab in labs]
+        for lab, spill in zip(labs, spills):
+            st = lab.state
+            integral, crossings = dyn.advance_lab(c, st, lab.jurisdiction, t, p_now, p_next,
+                                                  lab.spec.researchers * humans_growth, spill)
+            if lab.training and self.step_index >= lab.run_from_step:
+                lab.run_flop += st.share_training * lab.run_scale * integral * dyn.SECONDS_PER_YEAR
+            for year, power in crossings:
+                self.log_event(EventKind.SOFTWARE_OOM, lab.index, power, detail=f"S = 1e{power}",
+                               year=year)
+        self.year = self.t0 + (self.step_index + 1) * c.dt
+
+    def _update_pace(self) -> None:
+        """The frontier lab's effective-capacity growth over the last step (OOM/year).
+
+        Measured over one step, so it is defined from the first month on (a window of finished
+        runs would be empty until the first run ends). Unchanged while no lab is active."""
+        frontier = None
+        for lab in self.active_labs:
+            if frontier is None or lab.best_effective > frontier.best_effective:
+                frontier = lab
+        if frontier is not None and frontier.state.prev_ln_capacity is not None:
+            change = dyn.ln_capacity(frontier.state) - frontier.state.prev_ln_capacity
+            self.pace_oom_per_year = max(0.0, change / (self.dt * LN10))
+        for lab in self.active_labs:
+            lab.state.prev_ln_capacity = dyn.ln_capacity(lab.state)
+
+    def _end_step(self) -> None:
+        self._update_pace()
+        if self.recorder is not None:
+            self.recorder.record()
+
     def step(self) -> None:
         """One month: regulators look, labs decide, the world advances, runs deploy, risk."""
-        self.update_revenue()
+        dyn.update_revenue(self.constants, [lab.state for lab in self.active_labs], self.year)
         for regulator in self.regulators.values():
             regulator.observe()
         self.milestone_news = False
         self._update_rival_gaps()
-        self.labs.shuffle_do("decide")
-        self.advance()
+        order = list(self.lab_list)  # what labs.shuffle_do does, without its weak references
+        self.random.shuffle(order)
+        for lab in order:
+            lab.decide()
+        self._advance()
         for lab in self.lab_list:
             lab.finish_run()
         self._incidents()
         self._treaties()
         self.step_index += 1
-        self._record(self.step_index)
+        self._end_step()
 
-    def run(self) -> RunResult:
-        """Run to the scenario's end year and return the recorded result."""
+    def run(self) -> RunResult | None:
+        """Run to the scenario's end year; the recorded result (None when not recording)."""
+        step = type(self).step  # Mesa's wrapper passes each step through its (empty) event list
         for _ in range(self.n_steps):
-            self.step()
-        return summarise(self)
+            self.steps += 1
+            self.time += 1.0
+            step(self)
+        return self.recorder.result() if self.recorder is not None else None
 
 
-def simulate(spec: Scenario, seed: int = 0) -> RunResult:
+def simulate(scenario: Scenario, seed: int = 0) -> RunResult:
     """Run a scenario once: the public entry point shared by the CLI, sweeps and dashboards."""
-    return TakeoffModel(spec, seed=seed).run()
+    return TakeoffModel(scenario, seed=seed).run()

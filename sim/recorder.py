@@ -1,120 +1,150 @@
-"""Recording a run into preallocated numpy arrays (no DataCollector: it deep-copies each value).
-
-A mixin of ``TakeoffModel``; column names and order are ``ixsim.sim.results.WORLD_COLUMNS`` and
-``LAB_COLUMNS``.
-"""
+"""The recorder: an observer that reads the model after each step and keeps one row for the world
+and one per lab (no DataCollector: it deep-copies each value). It never writes model state, so
+a run without it follows the same trajectory."""
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ixsim import __version__
 from ixsim.sim.dynamics import capability as cap
-from ixsim.sim.results import LAB_COLUMNS, WORLD_COLUMNS
+from ixsim.sim.dynamics.growth import oom_to_months
+from ixsim.sim.events import EVENT_COLUMNS
+from ixsim.sim.results import LAB_COLUMNS, WORLD_COLUMNS, RunResult
 
-MIN_PACE_OOM_PER_YEAR = 0.1  # floor when turning an OOM lead into months
+if TYPE_CHECKING:
+    from ixsim.sim.model import TakeoffModel
+
 _S_MAX = WORLD_COLUMNS.index("software_level_max")
 _S_LAB = LAB_COLUMNS.index("software_level")
 
 
 class Recorder:
-    """World and lab series, one row a step, plus the per-step aggregates agents read."""
+    """World and lab series of one run, one row a step, read from the model."""
 
-    def _init_records(self) -> None:
-        # rows are tuples of floats appended to lists; ``arrays()`` stacks them once at the end
+    def __init__(self, model: TakeoffModel):
+        self.model = model
+        # rows are tuples of floats appended to lists; ``result()`` stacks them once at the end
         # (appending a tuple costs ~0.1 us, writing it into a numpy row ~3 us)
         self.world_rows: list[tuple[float, ...]] = []
-        self.lab_row_list: list[tuple[float, ...]] = []
+        self.lab_rows: list[tuple[float, ...]] = []
         self.jurisdiction_codes: dict[str, int] = {}
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """World (rows x columns) and labs (rows x labs x columns) as float arrays."""
-        world = np.array(self.world_rows, dtype=float).reshape(-1, len(WORLD_COLUMNS))
-        labs = np.array(self.lab_row_list, dtype=float).reshape(
-            len(self.world_rows), len(self.lab_list), len(LAB_COLUMNS))
-        world[:, _S_MAX] = np.exp(world[:, _S_MAX])  # recorded as ln S
-        labs[:, :, _S_LAB] = np.exp(labs[:, :, _S_LAB])
-        return world, labs
+        self._loss_for: float | None = None  # memo of the frontier loss (changes rarely)
+        self._loss = 0.0
 
     def _jurisdiction_code(self, name: str) -> int:
         return self.jurisdiction_codes.setdefault(name, len(self.jurisdiction_codes))
 
-    def _frontier_pace(self, frontier) -> float:
-        """How fast the frontier lab's effective compute capacity (stock x S) grows, OOM/year.
+    def _frontier_loss(self, effective_flop: float) -> float:
+        """Compute-optimal loss (nats/token) at the frontier's effective compute, memoised."""
+        if self._loss_for != effective_flop:
+            s = self.model.spec.scaling
+            self._loss_for = effective_flop
+            self._loss = cap.chinchilla_optimal_loss(effective_flop, s.E, s.A, s.B, s.alpha, s.beta)
+        return self._loss
 
-        Measured over the last step, so it is defined from the first month on (a trailing
-        window of finished runs would be empty until the first run ends)."""
-        if frontier.prev_log_capacity is None:
-            return self.pace_oom_per_year
-        now = math.log(frontier.stock) + frontier.log_s
-        return max(0.0, (now - frontier.prev_log_capacity) / (self.dt * math.log(10.0)))
-
-    def _record(self, row: int) -> None:
-        """Append one row for the world and one per lab (software levels as ln S; see arrays)."""
-        labs = self.active_labs
+    def record(self) -> None:
+        """Append one row for the world and one per lab (software levels as ln S; see result)."""
+        m = self.model
         frontier = second = None
-        rnd = review = mult = log_s = econ = 0.0
+        rnd = review = mult = ln_s = econ = 0.0
         stock = spend = revenue = ai = humans = hazard = total_e = 0.0
         successor = False
-        for lab in labs:
+        for lab in m.active_labs:
+            st = lab.state
             e = lab.best_effective
             total_e += e
             if frontier is None or e > frontier.best_effective:
                 frontier, second = lab, frontier
             elif second is None or e > second.best_effective:
                 second = lab
-            if lab.rnd_mass > rnd:
-                rnd = lab.rnd_mass
-            if lab.review_auto > review:
-                review = lab.review_auto
-            if lab.multiplier > mult:
-                mult = lab.multiplier
-            if lab.log_s > log_s:
-                log_s = lab.log_s
-            if lab.econ_auto > econ:
-                econ = lab.econ_auto
-            stock += lab.stock
-            spend += lab.spend_now
-            revenue += lab.revenue
-            ai += lab.ai_researchers
-            humans += lab.humans
+            if st.rnd_automation > rnd:
+                rnd = st.rnd_automation
+            if st.review_automation > review:
+                review = st.review_automation
+            if st.multiplier > mult:
+                mult = st.multiplier
+            if st.ln_software > ln_s:
+                ln_s = st.ln_software
+            if st.economic_automation > econ:
+                econ = st.economic_automation
+            stock += st.stock
+            spend += st.spend_now
+            revenue += st.revenue
+            ai += st.ai_researchers
+            humans += st.humans
             hazard += lab.hazard
             successor = successor or lab.trains_successor
-        self.pace_oom_per_year = self._frontier_pace(frontier)
         hhi = 0.0
-        for lab in labs:
-            lab.prev_log_capacity = math.log(lab.stock) + lab.log_s
+        for lab in m.active_labs:
             hhi += (lab.best_effective / total_e) ** 2
         lead_months = 0.0
         if second is not None:
             lead_oom = math.log10(frontier.best_effective / second.best_effective)
-            lead_months = 12.0 * lead_oom / max(self.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)
-        append = self.lab_row_list.append
-        for lab in self.lab_list:
+            lead_months = oom_to_months(lead_oom, m.pace_oom_per_year)
+        append = self.lab_rows.append
+        for lab in m.lab_list:
+            st = lab.state
             append((
-                lab.stock, lab.spend_now, lab.revenue, lab.log_s, lab.best_physical,
-                lab.best_effective, lab.horizon, lab.rnd_mass, lab.review_auto, lab.econ_auto,
-                lab.multiplier, lab.humans, lab.ai_researchers, lab.research, lab.safety_share,
-                lab.unreviewed, lab.hazard, self._jurisdiction_code(lab.jurisdiction),
-                float(lab.active),
+                st.stock, st.spend_now, st.revenue, st.ln_software, lab.best_physical,
+                lab.best_effective, lab.horizon, st.rnd_automation, st.review_automation,
+                st.economic_automation, st.multiplier, st.humans, st.ai_researchers, st.research,
+                lab.safety_share, st.unreviewed, lab.hazard,
+                self._jurisdiction_code(lab.jurisdiction), float(lab.active),
             ))
+        if frontier is None:  # no lab has entered yet
+            best = horizon = unreviewed = safety = loss = 0.0
+        else:
+            best, horizon = frontier.best_effective, frontier.horizon
+            unreviewed, safety = frontier.state.unreviewed, frontier.safety_share
+            loss = self._frontier_loss(best)
         self.world_rows.append((
-            self.year, self.largest_run, frontier.best_effective, frontier.horizon, rnd, review, mult,
-            log_s, econ, stock, spend, revenue, ai, humans, hazard,
-            -math.expm1(-self.cum_hazard), self._frontier_loss(frontier.best_effective),
-            float(successor), frontier.unreviewed, frontier.safety_share, lead_months, hhi,
-            self.concern, float(self.incident_count), float(self.policy_change_count),
-            float(self.max_policy_level()),
+            m.year, m.largest_run, best, horizon, rnd, review, mult,
+            ln_s, econ, stock, spend, revenue, ai, humans, hazard,
+            -math.expm1(-m.cum_hazard), loss,
+            float(successor), unreviewed, safety, lead_months, hhi,
+            m.concern, float(m.incident_count), float(m.policy_change_count),
+            float(m.max_policy_level()),
         ))
 
-    def _frontier_loss(self, effective_flop: float) -> float:
-        """Compute-optimal loss at the frontier's effective compute (memoised: it changes rarely)."""
-        if getattr(self, "_loss_for", None) != effective_flop:
-            s = self.spec.scaling
-            self._loss_for = effective_flop
-            self._loss = cap.chinchilla_optimal_loss(effective_flop, s.E, s.A, s.B, s.alpha, s.beta)
-        return self._loss
+    def result(self) -> RunResult:
+        """The run's series, events and networks as a RunResult."""
+        m = self.model
+        n_rows, n_labs = len(self.world_rows), len(m.lab_list)
+        world_array = np.array(self.world_rows, dtype=float).reshape(-1, len(WORLD_COLUMNS))
+        lab_array = np.array(self.lab_rows, dtype=float).reshape(n_rows, n_labs, len(LAB_COLUMNS))
+        world_array[:, _S_MAX] = np.exp(world_array[:, _S_MAX])  # recorded as ln S
+        lab_array[:, :, _S_LAB] = np.exp(lab_array[:, :, _S_LAB])
+        world = {name: world_array[:, j].copy() for j, name in enumerate(WORLD_COLUMNS)}
+        names = [lab.name for lab in m.lab_list]
+        labs: dict[str, np.ndarray] = {
+            "time": np.repeat(world["time"], n_labs),
+            "lab": np.tile(np.array(names, dtype=object), n_rows),
+        }
+        for j, name in enumerate(LAB_COLUMNS):
+            labs[name] = lab_array[:, :, j].reshape(-1).copy()
+        codes = {code: name for name, code in self.jurisdiction_codes.items()}
+        labs["jurisdiction"] = np.array([codes[int(c)] for c in labs["jurisdiction"]], dtype=object)
+        labs["active"] = labs["active"].astype(bool)
+        lab_name = [*names, ""]  # index -1 (WORLD): world and regulator events
+        ordered = sorted(m.events, key=lambda e: (e.time, e.lab, e.kind, e.value))
+        events = {column: [getattr(e, column) for e in ordered] for column in EVENT_COLUMNS}
+        events["lab"] = [lab_name[i] for i in events["lab"]]
+        events["kind"] = [str(k) for k in events["kind"]]
+        from ixsim.sim.networks import network_document
 
-    def max_policy_level(self) -> int:
-        return max((r.level for r in self.regulators.values()), default=0)
+        network = network_document(m.spillover_graph, m.coordination_graph,
+                                   {lab.name: lab.jurisdiction for lab in m.lab_list})
+        spec = m.spec
+        meta = {
+            "scenario": spec.meta.name,
+            "seed": m.seed,
+            "start_year": m.t0,
+            "calibration": spec.calibration,
+            "calibration_source": spec.calibration_source,
+            "ixsim_version": __version__,
+        }
+        return RunResult(meta, names, world, labs, events, network)

@@ -201,7 +201,7 @@ def test_ai_systems_carry_alignment_assurance_and_successors_train_monthly():
     spec = scenario([lab("a")], [regulator("US")], end=2045.0)
     model = TakeoffModel(spec)
     result = model.run()
-    year = result.summary["successor_training_year"]
+    year = result.summary()["successor_training_year"]
     assert year is not None
     systems = sorted((s for s in model.agents if hasattr(s, "alignment_assurance")),
                      key=lambda s: s.finished_year)

@@ -20,7 +20,7 @@ def _oom_events(result):
 
 @pytest.mark.parametrize("r", [0.7, 1.0, 1.5, 3.0])
 def test_software_oom_times_match_closed_form(r):
-    spec = load_scenario(SOFTWARE_ONLY, [f"software.returns_r={r}"])
+    spec = load_scenario(SOFTWARE_ONLY, {"software.returns_r": r})
     sw = spec.software
     k = sw.beta * (r - 1)
     events = _oom_events(simulate(spec))
@@ -36,8 +36,8 @@ def test_software_oom_times_match_closed_form(r):
 
 def test_blow_up_inside_one_month_is_resolved():
     # k * rate = 24/yr: the blow-up comes half a month after the start
-    spec = load_scenario(SOFTWARE_ONLY, ["software.returns_r=3.0", "software.rate_per_year=24.0",
-                                         "meta.end_year=2024.0"])
+    spec = load_scenario(SOFTWARE_ONLY, {"software.returns_r": 3.0, "software.rate_per_year": 24.0,
+                                         "meta.end_year": 2024.0})
     events = _oom_events(simulate(spec))
     assert len(events) == 30
     for year, power in events:
@@ -47,14 +47,14 @@ def test_blow_up_inside_one_month_is_resolved():
 
 
 def test_frontier_compute_grows_at_spending_times_hardware_rate_without_automation():
-    sets = [
-        "capability.oom_per_horizon_doubling=10.0",  # the horizon barely moves: no automation
-        "investment.value_capture_share=0.0",
-        "investment.max_spend_share_of_gwp=0.5",
-        "hardware.price_performance_ceiling_oom=30",
-        "hardware.utilisation_ceiling_oom=30",
-        "meta.end_year=2033.0",
-    ]
+    sets = {
+        "capability.oom_per_horizon_doubling": 10.0,  # the horizon barely moves: no automation
+        "investment.value_capture_share": 0.0,
+        "investment.max_spend_share_of_gwp": 0.5,
+        "hardware.price_performance_ceiling_oom": 30,
+        "hardware.utilisation_ceiling_oom": 30,
+        "meta.end_year": 2033.0,
+    }
     spec = load_scenario(BASELINE, sets)
     result = simulate(spec)
     w = result.world

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import ixsim.analysis.backtest as backtest_module
 from ixsim.analysis.backtest import (DEFAULT_SCENARIO, TOLERANCE, change_points, checks_from_result,
                                decimal_year, effective_compute_target, log_linear_fit,
                                run_backtest, to_json, with_end_year)
@@ -41,7 +40,7 @@ def backtest(*args: str):
 
 @pytest.fixture(scope="module")
 def baseline_checks():
-    spec = load_scenario(DEFAULT_SCENARIO, [])
+    spec = load_scenario(DEFAULT_SCENARIO)
     return {c.key: c for c in run_backtest(spec, float(UNTIL), measured_path=None)}
 
 
@@ -90,7 +89,7 @@ def test_fits_and_change_points():
 
 
 def test_too_short_a_window_is_not_measurable_and_fails():
-    spec = with_end_year(load_scenario(DEFAULT_SCENARIO, []), 2023.2)
+    spec = with_end_year(load_scenario(DEFAULT_SCENARIO), 2023.2)
     checks = checks_from_result(spec, simulate(spec), 2023.2, measured_path=None)
     growth = next(c for c in checks if c.key == "training_compute_growth")
     assert growth.modelled is None and growth.passed is False
@@ -177,10 +176,8 @@ def test_measured_rows_are_informational(tmp_path, monkeypatch):
                 "returns_r": {"value": 1.1, "low": 0.8, "high": 1.5}}
     path = tmp_path / "measured.json"
     path.write_text(json.dumps(measured))
-    fake = types.ModuleType("ixsim.training.measured")
-    fake.load_measured = lambda p: json.loads(Path(p).read_text())
-    monkeypatch.setitem(sys.modules, "ixsim.training.measured", fake)
-    spec = with_end_year(load_scenario(DEFAULT_SCENARIO, []), float(UNTIL))
+    monkeypatch.setattr(backtest_module, "load_measured", lambda p: json.loads(Path(p).read_text()))
+    spec = with_end_year(load_scenario(DEFAULT_SCENARIO), float(UNTIL))
     checks = checks_from_result(spec, simulate(spec), float(UNTIL), measured_path=path)
     info = [c for c in checks if c.informational]
     assert [c.key for c in info] == ["measured_scaling_alpha", "measured_scaling_beta",
@@ -197,10 +194,9 @@ def test_measured_rows_are_informational(tmp_path, monkeypatch):
 
 
 def test_an_unusable_measured_file_is_one_informational_row(tmp_path):
-    pytest.importorskip("ixsim.training.measured")
     path = tmp_path / "measured.json"
     path.write_text('{"scaling": {}}')
-    spec = with_end_year(load_scenario(DEFAULT_SCENARIO, []), float(UNTIL))
+    spec = with_end_year(load_scenario(DEFAULT_SCENARIO), float(UNTIL))
     checks = checks_from_result(spec, simulate(spec), float(UNTIL), measured_path=path)
     info = [c for c in checks if c.informational]
     assert len(info) == 1 and info[0].modelled is None and "could not be read" in info[0].note

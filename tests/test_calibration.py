@@ -42,7 +42,7 @@ def test_calibration_file_replaces_r_and_exponents_and_says_so(measured_file):
     assert spec.scaling.E == 1.69  # per-byte losses are not per-token losses: E, A, B stay
     assert spec.calibration == "measured"
     assert spec.calibration_source["software.returns_r"].startswith(f"measured: {measured_file}")
-    summary = simulate(spec).summary
+    summary = simulate(spec).summary()
     assert summary["calibration"] == "measured"
     assert summary["calibration_source"]["scaling.beta"].endswith("(cpu budget)")
 
@@ -52,10 +52,23 @@ def test_published_by_default_and_set_wins_over_measured(measured_file):
     assert spec.calibration_source == {"software.returns_r": "published: CAL-7b",
                                        "scaling.alpha": "published: CAL-6a",
                                        "scaling.beta": "published: CAL-6a"}
-    spec = load_scenario(BASELINE, ["software.returns_r=0.9"], calibration=measured_file)
+    spec = load_scenario(BASELINE, {"software.returns_r": 0.9}, calibration=measured_file,
+                         overrides_label="--set")
     assert spec.software.returns_r == 0.9
     assert spec.calibration_source["software.returns_r"] == "override: --set"
     assert spec.scaling.alpha == 0.31
+    assert spec.calibration_source["scaling.alpha"].startswith(f"measured: {measured_file}")
+
+
+def test_set_calibration_measured_reads_the_file_beside_the_scenario(tmp_path):
+    (tmp_path / "calibration").mkdir()
+    (tmp_path / "calibration" / "measured.json").write_text(json.dumps(measured_doc(r=2.2)))
+    shutil.copy(BASELINE, tmp_path / "baseline.toml")
+    spec = load_scenario(tmp_path / "baseline.toml", {"calibration": "measured"})
+    assert (spec.calibration, spec.software.returns_r) == ("measured", 2.2)
+    with pytest.raises(ScenarioError, match="calibration file is given"):
+        load_scenario(BASELINE, {"calibration": "published"},
+                      calibration=tmp_path / "calibration" / "measured.json")
 
 
 def test_scenario_can_ask_for_measured_next_to_it(tmp_path):
@@ -84,3 +97,4 @@ def test_bad_calibration_files_are_one_line_errors(tmp_path, content, needle, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and needle in err[0]
     assert not (tmp_path / "o").exists()
+

@@ -10,7 +10,7 @@ from scipy.integrate import quad, solve_ivp
 from scipy.optimize import minimize_scalar
 
 from ixsim.sim.dynamics import capability as cap
-from ixsim.sim.dynamics import labour, software
+from ixsim.sim.dynamics import labour, risk, software
 from ixsim.sim.dynamics.compute import balanced_stock, stock_step
 from ixsim.sim.dynamics.growth import capped_log_growth, phi
 
@@ -150,8 +150,14 @@ def test_chinchilla_optimal_loss_is_the_minimum_over_allocations():
                                                                                   rel=1e-9)
 
 
-def test_hazard_rises_with_capability_and_with_pace_beyond_oversight():
-    base = cap.hazard_per_year(25.0, 25.0, 0.01, 2.0, 0.5, 1.0, 1.0)
-    assert base == 0.01
-    assert cap.hazard_per_year(27.0, 25.0, 0.01, 2.0, 0.5, 1.0, 1.0) == pytest.approx(0.04)
-    assert cap.hazard_per_year(25.0, 25.0, 0.01, 2.0, 3.0, 1.0, 1.0) == pytest.approx(0.03)
+def test_hazard_rises_with_capability_overload_and_unreviewed_decisions():
+    # at the reference capability, no overload and assurance one half: the base hazard
+    assert risk.incident_hazard(0.01, 2.0, 0.0, 1.0, 0.5, 1.0, 0.0) == pytest.approx(0.01)
+    assert risk.incident_hazard(0.01, 2.0, 2.0, 1.0, 0.5, 1.0, 0.0) == pytest.approx(0.04)
+    overload = risk.oversight_overload(3.0, 1.0, 1.0)
+    assert overload == 3.0 and risk.oversight_overload(0.5, 1.0, 2.0) == 1.0
+    assert risk.incident_hazard(0.01, 2.0, 0.0, overload, 0.5, 1.0, 0.0) == pytest.approx(0.03)
+    assert risk.incident_hazard(0.01, 2.0, 0.0, 1.0, 0.5, 1.0, 1.0) == pytest.approx(0.02)
+    assert risk.alignment_assurance(0.05, 0.05, 1.0) == 0.5
+    assert risk.alignment_assurance(0.05, 0.05, 3.0) == pytest.approx(0.25)
+    assert risk.alignment_assurance(0.0, 0.0, 1.0) == 0.0

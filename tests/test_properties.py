@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ixsim.sim.model import simulate
 from ixsim.sim.results import LAB_COLUMNS
-from ixsim.sim.scenario import parse_scenario
+from ixsim.sim.scenario import parse_scenario, with_overrides
 
 
 @st.composite
@@ -96,7 +96,7 @@ def test_random_valid_scenarios_never_crash_or_emit_nan(spec, seed):
     for name in LAB_COLUMNS:
         if name not in ("jurisdiction", "active"):
             assert np.all(np.isfinite(result.labs[name])), name
-    for key, value in result.summary.items():
+    for key, value in result.summary().items():
         assert not (isinstance(value, float) and not math.isfinite(value)), key
 
 
@@ -108,15 +108,12 @@ def test_raising_r_never_delays_successor_training(spec, step, seed):
 
     Policy and racing are held fixed: both answer progress and can reverse the effect (faster
     progress brings an earlier pause), which is a finding, not a bug."""
-    for regulator in spec.regulators:
-        regulator.max_level = regulator.initial_level
-    for strategy in spec.strategies.values():
-        strategy.race_response = 0.0
-    low = spec.model_copy(deep=True)
-    high = spec.model_copy(deep=True)
-    high.software.returns_r = min(10.0, spec.software.returns_r + step)
-    t_low = simulate(low, seed=seed).summary["successor_training_year"]
-    t_high = simulate(high, seed=seed).summary["successor_training_year"]
+    low = with_overrides(spec, {
+        **{f"regulators[{i}].max_level": r.initial_level for i, r in enumerate(spec.regulators)},
+        **{f"strategies.{name}.race_response": 0.0 for name in spec.strategies}})
+    high = with_overrides(low, {"software.returns_r": min(10.0, spec.software.returns_r + step)})
+    t_low = simulate(low, seed=seed).summary()["successor_training_year"]
+    t_high = simulate(high, seed=seed).summary()["successor_training_year"]
     event("successor reached" if t_low is not None else "no successor before end")
     if t_low is not None:
         assert t_high is not None and t_high <= t_low + 1e-9

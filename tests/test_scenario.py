@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from ixsim.sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, field_table, load_scenario
-from tests.conftest import BASELINE, ROOT, SCENARIOS
+from ixsim.sim.scenario import (MAX_SCENARIO_BYTES, Scenario, ScenarioError, field_table,
+                                load_scenario, parse_set_options, resolve_scenario,
+                                scenario_names)
+from tests.conftest import BASELINE, SCENARIOS
 
 
-def _errors(tmp_path: Path, text: str | bytes, overrides=None) -> list[str]:
+def _errors(tmp_path: Path, text: str | bytes) -> list[str]:
     path = tmp_path / "s.toml"
     if isinstance(text, bytes):
         path.write_bytes(text)
     else:
         path.write_text(text)
     with pytest.raises(ScenarioError) as info:
-        load_scenario(path, overrides)
+        load_scenario(path)
     return info.value.lines()
 
 
@@ -40,19 +46,6 @@ def test_every_number_has_units_range_and_a_source_or_assumption():
         assert row["low"] is not None and row["high"] is not None, row["name"]
         assert row["source"] or row["assumption"], row["name"]
         assert row["low"] <= row["default"] <= row["high"], row["name"]
-
-
-def test_cited_calibration_rows_exist():
-    cal = ROOT.parent / "shared" / "CALIBRATION.md"
-    if not cal.exists():
-        pytest.skip("../shared/CALIBRATION.md is not beside this checkout")
-    rows = set(re.findall(r"^\| (\d+[a-z]?) \|", cal.read_text(), flags=re.M))
-    cited = set()
-    for row in field_table():
-        cited.update(re.findall(r"CAL-(\d+[a-z]?)", row["source"]))
-    for path in SCENARIOS.rglob("*.toml"):
-        cited.update(re.findall(r"CAL-(\d+[a-z]?)", path.read_text()))
-    assert cited and cited <= rows, cited - rows
 
 
 REQUIRED_SCENARIOS = ("baseline", "us-china-race", "coordinated-pause", "compute-governance",
@@ -130,29 +123,135 @@ def test_huge_and_missing_files_are_refused(tmp_path):
         load_scenario(tmp_path / "missing.toml")
 
 
-def test_overrides_are_parsed_by_the_field_type():
-    spec = load_scenario(BASELINE, ["software.returns_r=2.5", "strategies.frontier.run_months=6",
-                                    "strategies.frontier.shares.training=0.45",
-                                    "strategies.frontier.shares.deployment=0.2",
-                                    "labs.0.researchers=10", "meta.name=\"x y\""])
+def test_overrides_are_typed_values_on_dotted_paths():
+    spec = load_scenario(BASELINE, {"software.returns_r": 2.5,
+                                    "strategies.frontier.run_months": 6,
+                                    "strategies.frontier.shares.training": 0.45,
+                                    "strategies.frontier.shares.deployment": 0.2,
+                                    "labs[0].researchers": 10, "labs.1.researchers": 20,
+                                    "meta.name": "x y"})
     assert spec.software.returns_r == 2.5
     assert spec.strategies["frontier"].run_months == 6
     assert spec.strategies["frontier"].shares.training == 0.45
     assert spec.strategies["rsi_startup"].run_months == 3  # others keep their built-in values
-    assert spec.labs[0].researchers == 10
+    assert (spec.labs[0].researchers, spec.labs[1].researchers) == (10, 20)
     assert spec.meta.name == "x y"
 
 
-@pytest.mark.parametrize("override,needle", [
-    ("software.nope=1", "software.nope: unknown field"),
-    ("software.returns_r=abc", "software.returns_r: input should be a valid number"),
-    ("labs[9].name=q", "labs[9].name: cannot set: index 9 is past the end"),
-    ("returns_r", "--set: expected dotted.path=value"),
-    ("strategies.frontier.run_months=2.5",
-     "strategies.frontier.run_months: input should be a valid integer"),
-    ("software.returns_r.x=1", "software.returns_r.x: has no field 'x'"),
-])
-def test_bad_overrides_name_the_path_and_the_problem(override, needle):
+def test_set_options_are_toml_literals():
+    assert parse_set_options(["software.returns_r=2.5", "meta.name=\"x y\"", "meta.name=x y",
+                              "labs[0].strategy=rsi_startup", "a.b = [1, 2]"]) == {
+        "software.returns_r": 2.5, "meta.name": "x y", "labs[0].strategy": "rsi_startup",
+        "a.b": [1, 2]}
     with pytest.raises(ScenarioError) as info:
-        load_scenario(BASELINE, [override])
-    assert any(needle in ln for ln in info.value.lines()), info.value.lines()
+        parse_set_options(["returns_r", "=1"])
+    assert info.value.lines() == ["error: --set: expected dotted.path=value (got 'returns_r')",
+                                  "error: --set: expected dotted.path=value (got '=1')"]
+
+
+def test_numpy_values_work_as_overrides():
+    spec = load_scenario(BASELINE, {"software.returns_r": np.float64(1.7),
+                                    "meta.steps_per_year": np.int64(24),
+                                    "tasks[6].review": np.bool_(True)})
+    assert spec.software.returns_r == 1.7 and type(spec.software.returns_r) is float
+    assert spec.meta.steps_per_year == 24 and type(spec.meta.steps_per_year) is int
+
+
+@pytest.mark.parametrize("path,value,needle", [
+    ("software.nope", 1, "software.nope: unknown field (got 1)"),
+    ("softwre.returns_r", 1.5,
+     "softwre.returns_r: unknown field; did you mean software.returns_r? (got 1.5)"),
+    ("software.retuns_r", 1.5,
+     "software.retuns_r: unknown field; did you mean software.returns_r?"),
+    ("software.returns_r", "abc", "software.returns_r: input should be a valid number"),
+    ("labs[9].name", "q", "labs[9].name: cannot set: index 9 is past the end"),
+    ("strategies.frontier.run_months", 2.5,
+     "strategies.frontier.run_months: input should be a valid integer"),
+    ("software.returns_r.x", 1, "software.returns_r.x: has no field 'x'"),
+    ("labs.name", "x", "labs.name: is a list: name an item by its index, as in labs[0].name"),
+    ("software returns", 1, "software returns: not a dotted field path"),
+])
+def test_bad_overrides_name_the_path_and_the_problem_against_the_label(path, value, needle):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, {path: value}, overrides_label="--set")
+    (line,) = info.value.lines()
+    assert line.startswith(f"error: --set: {path}: ") and needle in line, line
+
+
+def test_override_problems_are_reported_against_the_default_label():
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, {"softwre.returns_r": 1.5})
+    assert info.value.source == "overrides"
+    assert str(BASELINE) not in str(info.value)
+
+
+def test_a_name_resolves_to_the_shipped_scenario():
+    assert resolve_scenario("baseline") == BASELINE
+    assert resolve_scenario("my/own") == Path("my/own")
+    assert resolve_scenario("own.toml") == Path("own.toml")
+    assert load_scenario("baseline") == load_scenario(BASELINE)
+    assert set(REQUIRED_SCENARIOS) <= set(scenario_names())
+    assert scenario_names() == sorted(scenario_names())
+
+
+def test_an_unknown_name_lists_the_available_ones():
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("baseln")
+    (line,) = info.value.lines()
+    assert line.startswith("error: baseln: no such scenario file or name; did you mean baseline? "
+                           "(available: ai2027-like, baseline, ")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("zzzz")
+    assert "did you mean" not in str(info.value) and "(available: " in str(info.value)
+
+
+def test_misspelt_field_in_a_file_gets_a_suggestion(tmp_path):
+    lines = _errors(tmp_path, "[software]\nreturn_r = 2.0\n"
+                              "[strategies.frontier]\nrace_respons = 1\n")
+    assert any("software.return_r: unknown field; did you mean software.returns_r? (got 2.0)"
+               in ln for ln in lines), lines
+    assert any("strategies.frontier.race_respons: unknown field; did you mean "
+               "strategies.frontier.race_response?" in ln for ln in lines), lines
+
+
+def test_misspelt_strategy_is_an_error_in_a_file_and_an_override(tmp_path):
+    (line,) = _errors(tmp_path, "[strategies.frontr]\nrace_response = 0.9\n")
+    assert line == (f"error: {tmp_path / 's.toml'}: strategies.frontr: no lab uses this strategy; "
+                    "did you mean frontier?")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, {"strategies.frontr.race_response": 0.9}, overrides_label="--set")
+    assert info.value.lines() == [
+        "error: --set: strategies.frontr: no lab uses this strategy; did you mean frontier?"]
+
+
+def test_a_new_strategy_must_be_used_by_a_lab(tmp_path):
+    (line,) = _errors(tmp_path, "[strategies.cautious]\nsafety_share = 0.3\n")
+    assert "strategies.cautious: no lab uses this strategy; it changes nothing" in line
+    path = tmp_path / "used.toml"
+    path.write_text("[strategies.cautious]\nsafety_share = 0.3\n"
+                    "[[labs]]\nname = 'a'\nstrategy = 'cautious'\n")
+    assert load_scenario(path).strategies["cautious"].safety_share == 0.3
+
+
+def test_a_loaded_scenario_is_immutable_and_overrides_make_a_new_one():
+    base = load_scenario(BASELINE)
+    with pytest.raises(ValidationError, match="frozen"):
+        base.software.returns_r = 3.0
+    with pytest.raises(ValidationError, match="frozen"):
+        base.labs[0].researchers = 1.0
+    with pytest.raises(ValidationError, match="frozen"):
+        base.meta = base.meta
+    new = load_scenario(BASELINE, {"software.returns_r": 3.0})
+    assert new is not base and new.software.returns_r == 3.0 and base.software.returns_r == 1.2
+    assert new.calibration_source["software.returns_r"] == "override: overrides"
+    copy = base.model_copy(update={"meta": base.meta.model_copy(update={"end_year": 2030.0})})
+    assert copy.meta.end_year == 2030.0 and base.meta.end_year != 2030.0
+    assert copy.calibration_source == base.calibration_source
+
+
+def test_the_scenario_loader_does_not_import_the_training_package():
+    code = ("import sys, ixsim.sim.scenario, ixsim.sim.calibration, ixsim.sim.measured; "
+            "ixsim.sim.scenario.load_scenario('baseline'); "
+            "print(any(m.startswith('ixsim.training') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

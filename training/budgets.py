@@ -3,13 +3,15 @@
 All three budgets share the experiment design; they differ in sizes and lengths.
 ``smoke`` (tests; about 30 s on 2 CPU cores), ``cpu`` (about 10 minutes on 2 CPU cores;
 the committed calibration), ``gpu`` (estimated 4-6 minutes on one H100, not yet timed).
-Step counts are multiples of ``chunk_steps`` (train.RunSpec requires it).
+Step counts are multiples of ``chunk_steps`` (train.RunSpec requires it). The names are
+``ixsim.sim.measured.BUDGET_NAMES`` (the calibration file's ``provenance.budget``), in order.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ixsim.sim.measured import BUDGET_NAMES
 from ixsim.training.config import ModelSize
 
 
@@ -114,3 +116,7 @@ BUDGETS: dict[str, Budget] = {
         dtype="bfloat16",
     ),
 }
+
+if tuple(BUDGETS) != BUDGET_NAMES:  # one list of names: the calibration file's validator's
+    raise RuntimeError(f"training budgets {tuple(BUDGETS)} differ from "
+                       f"ixsim.sim.measured.BUDGET_NAMES {BUDGET_NAMES}")

@@ -24,29 +24,40 @@ import jax.numpy as jnp
 import numpy as np
 from rich.progress import Progress, TaskID
 
+from ixsim.sim.sources import calibration_row, published, published_interval
 from ixsim.training import fits
 from ixsim.training.budgets import Budget
 from ixsim.training.config import OLD_RECIPE, Recipe, improvements, modern_recipe
 from ixsim.training.corpus import VOCAB_SIZE, Corpus, load_corpus
-from ixsim.training.train import RunResult, RunSpec, train, validation_windows
+from ixsim.training.train import TrainingCurves, RunSpec, train, validation_windows
 
 # Loss reported to the search for a diverged run: a uniform guess over 256 bytes, ln 256.
 DIVERGED_LOSS = math.log(VOCAB_SIZE)
-# Published values the measurements are compared with (CALIBRATION.md rows).
+# Published values the measurements are compared with: CAL rows read from data/calibration.toml.
+_LAW = ("E", "A", "B", "alpha", "beta")
 PUBLISHED_SCALING = {
-    "CAL-6a": {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28,
-               "units": "nats per token", "source": "Hoffmann et al. 2022, Approach 3 (eq. 10)"},
-    "CAL-6b": {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658,
-               "units": "nats per token", "source": "Besiroglu, Erdil, Barnett & You 2024, arXiv 2404.10102"},
-    "CAL-6c": {"N_opt_exponent": 0.73, "source": "Kaplan et al. 2020, section 1.2"},
+    "CAL-6a": {**{k: published("6a", k) for k in _LAW}, "units": "nats per token",
+               "source": calibration_row("6a").source},
+    "CAL-6b": {**{k: published("6b", k) for k in _LAW}, "units": "nats per token",
+               "source": calibration_row("6b").source},
+    "CAL-6c": {"N_opt_exponent": published("6c", "N_opt_exponent"),
+               "source": calibration_row("6c").source},
 }
+
+
+def _published_returns(row_id: str, quantity: str, stem: str) -> dict[str, float | str]:
+    """A returns-to-R&D row as measured.json records it: value, low, high, interval, source."""
+    value, low, high = published_interval(row_id, stem)
+    row = calibration_row(row_id)
+    return {"quantity": quantity, "value": value, "low": low, "high": high,
+            "interval": row.interval or "", "source": row.source}
+
+
 PUBLISHED_RETURNS = {
-    "CAL-7a": {"quantity": "returns to software R&D r, computer vision", "value": 1.4, "low": 0.8,
-               "high": 2.4, "interval": "5-95%",
-               "source": "Erdil, Besiroglu et al. 2024 (arXiv 2405.10494), as quoted by Eth & Davidson 2025"},
-    "CAL-7b": {"quantity": "returns to software R&D r, software intelligence explosion model",
-               "value": 1.2, "low": 0.4, "high": 3.6, "interval": "range",
-               "source": "Davidson & Houlden 2025 (Forethought), summary tables"},
+    "CAL-7a": _published_returns("7a", "returns to software R&D r, computer vision",
+                                 "computer_vision"),
+    "CAL-7b": _published_returns(
+        "7b", "returns to software R&D r, software intelligence explosion model", "r"),
 }
 
 
@@ -80,7 +91,7 @@ class Session:
             return None
         return self.progress.add_task(description, total=total_tokens)
 
-    def run(self, spec: RunSpec, task: TaskID | None, experiment: str) -> RunResult:
+    def run(self, spec: RunSpec, task: TaskID | None, experiment: str) -> TrainingCurves:
         """Train one spec (all its seeds), count its tokens and time, print one log line."""
         advance = None
         if self.progress is not None and task is not None:

@@ -51,7 +51,7 @@ class RunSpec:
 
 
 @dataclass
-class RunResult:
+class TrainingCurves:
     """Validation loss [seed, eval point] at ``eval_steps``; throughput excludes compilation."""
 
     spec: RunSpec
@@ -211,7 +211,7 @@ def train(
     train_tokens: jax.Array,
     val_windows: jax.Array,
     progress: Callable[[int], None] | None = None,
-) -> RunResult:
+) -> TrainingCurves:
     """Train ``len(spec.seeds)`` models at once; evaluate validation loss at ``spec.eval_steps``.
 
     ``progress(tokens)`` is called after every chunk with the tokens trained in it (all seeds).
@@ -248,7 +248,7 @@ def train(
             val_losses.append(np.asarray(eval_program(params, val_windows)))
         if progress is not None:
             progress(tokens_per_chunk)
-    return RunResult(
+    return TrainingCurves(
         spec=spec,
         val_loss=np.stack(val_losses, axis=1).astype(np.float64),
         train_loss=np.stack(train_losses, axis=1).astype(np.float64),

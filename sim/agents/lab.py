@@ -7,9 +7,9 @@ import math
 
 import mesa
 
+from ixsim.sim import continuous as dyn
+from ixsim.sim.events import EventKind
 from ixsim.sim.schema.actors import Strategy
-
-MIN_GROWTH_OOM_PER_YEAR = 0.1  # floor on the pace used to turn OOM into months of progress
 
 
 class Lab(mesa.Agent):
@@ -23,29 +23,16 @@ class Lab(mesa.Agent):
         self.name = spec.name
         self.jurisdiction = spec.jurisdiction
         self.active = spec.entry_year <= model.t0
+        # continuous state, advanced by the model's dynamics (``sim/continuous.py``)
+        self.state = dyn.LabState(stock=spec.compute_flop_per_s, humans=spec.researchers)
         # compute split (set each month by ``split_compute``)
         self.safety_share = strategy.safety_share
-        self.s_train = self.s_exp = self.s_inf = self.s_dep = 0.0
         self.split_compute(0.0)
-        # continuous state (advanced by the model's dynamics)
-        self.stock = spec.compute_flop_per_s  # effective FLOP/s
-        self.log_s = 0.0  # ln software level S (S = 1 at start_year)
-        self.growth = 0.0  # log growth of compute purchases over the last step, 1/year
-        self.spend0 = self.spend_now = self.spend_next = 0.0  # USD/year
-        self.revenue = 0.0  # USD/year
-        self.humans = spec.researchers
-        self.ai_researchers = 0.0  # researcher-equivalents
-        self.research = 1.0  # research input R/R0
-        self.multiplier = 1.0  # software progress rate vs humans alone
-        self.ai_share = 0.0  # share of R&D labour done by AI
-        self.unreviewed = 0.0  # share of R&D decisions taken without human review
         self.hazard = 0.0  # incident hazard, 1/year
-        self.prev_log_capacity: float | None = None  # ln(stock x S) a step ago, for the pace
         # the deployed system's capability
         self.deployed = None
-        self.best_physical = self.best_effective = self.horizon = 0.0
-        self.rnd_auto: list[float] = []
-        self.rnd_mass = self.review_auto = self.econ_auto = 0.0
+        self.best_physical = self.best_effective = self.horizon = 0.0  # FLOP, FLOP, minutes
+        self.rnd_auto: list[float] = []  # automated share of each R&D category
         self.milestones: set[float] = set()
         self.trains_successor = False
         # training runs and rule responses
@@ -53,7 +40,7 @@ class Lab(mesa.Agent):
         self.training = False
         self.run_from_step = 0  # first step that accrues compute (after approval delays)
         self.run_end_step = -1
-        self.run_log_s = 0.0  # ln S when the run was planned: the recipe it trains with
+        self.run_ln_software = 0.0  # ln S when the run was planned: the recipe it trains with
         self.run_flop = 0.0  # physical FLOP so far
         self.run_scale = 1.0  # fraction of training compute a capped run may use
         self.relocating_to: str | None = None
@@ -66,9 +53,10 @@ class Lab(mesa.Agent):
         st = self.strategy
         self.safety_share = st.safety_share * (1.0 - st.race_response * closeness)
         rest = 1.0 - self.safety_share
-        sh = st.shares
-        self.s_train, self.s_exp = rest * sh.training, rest * sh.experiments
-        self.s_inf, self.s_dep = rest * sh.internal_inference, rest * sh.deployment
+        sh, state = st.shares, self.state
+        state.share_training, state.share_experiments = rest * sh.training, rest * sh.experiments
+        state.share_inference, state.share_deployment = (rest * sh.internal_inference,
+                                                         rest * sh.deployment)
 
     def decide(self) -> None:
         """Monthly: enter if due, set the compute split and spending, move, start a run."""
@@ -79,12 +67,13 @@ class Lab(mesa.Agent):
             m.enter(self)
         gap = m.rival_gap_months(self)
         self.split_compute(max(0.0, 1.0 - gap / self.strategy.race_window_months))
-        self.spend_now = m.spend_rule(self, m.year)
-        self.spend_next = m.spend_rule(self, m.year + m.dt)
+        self.state.spend_now = dyn.spend_rule(m.constants, self.state, m.year)
+        self.state.spend_next = dyn.spend_rule(m.constants, self.state, m.year + m.dt)
         if self.relocating_to is not None:
             if m.year < self.relocated_year - 1e-9:
                 return
-            m.log_event("relocated", self.index, 0.0, f"{self.jurisdiction} -> {self.relocating_to}")
+            m.log_event(EventKind.RELOCATED, self.index, 0.0, jurisdiction=self.relocating_to,
+                        detail=f"{self.jurisdiction} -> {self.relocating_to}")
             self.jurisdiction, self.relocating_to = self.relocating_to, None
         if not self.training:
             self.start_run()
@@ -98,7 +87,7 @@ class Lab(mesa.Agent):
         """Plan the next run, settle what the rules demand, report it, and begin."""
         m = self.model
         months = self.run_length_months()
-        planned = m.planned_run_flop(self, months)
+        planned = dyn.planned_run_flop(self.state, months)
         regulator = m.regulator_for(self.jurisdiction)
         delay, cap = regulator.terms(planned) if regulator is not None else (0.0, math.inf)
         if delay > 0 or cap < planned:
@@ -107,40 +96,38 @@ class Lab(mesa.Agent):
                 self.begin_relocation(target)
                 return
             if choice == "evade":
-                m.log_event("evasion", self.index, planned, f"ignores {self.jurisdiction} rules")
+                m.log_event(EventKind.EVASION, self.index, planned, jurisdiction=self.jurisdiction,
+                            detail=f"ignores {self.jurisdiction} rules")
                 if m.uniform() < regulator.detection_for(self):
                     lost = regulator.spec.penalty_compute_share
-                    self.stock *= 1.0 - lost
+                    self.state.stock *= 1.0 - lost
                     regulator.watched.add(self.index)
-                    m.log_event("evasion_detected", self.index, lost,
-                                f"{self.jurisdiction} seizes {lost:.0%} of compute")
+                    m.log_event(EventKind.EVASION_DETECTED, self.index, lost,
+                                jurisdiction=self.jurisdiction,
+                                detail=f"{self.jurisdiction} seizes {lost:.0%} of compute")
                     return
                 delay, cap = 0.0, math.inf
         self.training = True
         waits = int(round(delay))
         self.run_from_step = m.step_index + waits
         self.run_end_step = self.run_from_step + months
-        self.run_log_s = self.log_s
+        self.run_ln_software = self.state.ln_software
         self.run_flop = 0.0
-        at_start = planned * math.exp(self.growth * waits / 12.0)  # compute grows while it waits
+        at_start = planned * math.exp(self.state.growth * waits / 12.0)  # compute grows while it waits
         self.run_scale = min(1.0, cap / at_start) if at_start > 0 else 1.0
         governed = at_start * self.run_scale
-        m.log_event("training_run_started", self.index, governed,
-                    f"generation {self.generation + 1}")
+        m.log_event(EventKind.TRAINING_RUN_STARTED, self.index, governed,
+                    jurisdiction=self.jurisdiction, detail=f"generation {self.generation + 1}")
         if regulator is not None:
             regulator.review_run(self, governed)
 
     # -- answering a binding rule ----------------------------------------------------------
 
-    def _oom_to_months(self, oom: float) -> float:
-        pace = max(self.model.pace_oom_per_year, MIN_GROWTH_OOM_PER_YEAR)
-        return 12.0 * oom / pace
-
     def rule_cost_months(self, planned: float, delay: float, cap: float,
                          regulator=None) -> float:
         """Progress given up by complying: the delay plus the capped compute, in months, at
         most the expected wait for the rule's repeal."""
-        capped = self._oom_to_months(math.log10(planned / cap)) if cap < planned else 0.0
+        capped = self.model.months_of_progress(math.log10(planned / cap)) if cap < planned else 0.0
         if regulator is not None and not regulator.treaty and regulator.spec.repeal_per_year > 0:
             capped = min(capped, 12.0 / regulator.spec.repeal_per_year)
         return delay + capped
@@ -152,7 +139,8 @@ class Lab(mesa.Agent):
         here = m.regulator_for(self.jurisdiction)
         options: list[tuple[float, int, str, str | None]] = [
             (self.rule_cost_months(planned, delay, cap, here), 0, "comply", None)]
-        move = responses.relocation_months + self._oom_to_months(
+        months = m.months_of_progress
+        move = responses.relocation_months + months(
             -math.log10(1.0 - min(responses.relocation_compute_share, 0.999999)))
         for regulator in m.regulators.values():
             if regulator.jurisdiction == self.jurisdiction:
@@ -160,28 +148,29 @@ class Lab(mesa.Agent):
             there = regulator.terms(planned)
             price = (m.export_price_multiplier(regulator.jurisdiction)
                      / m.export_price_multiplier(self.jurisdiction))  # < 1: cheaper compute there
-            cost = move + self.rule_cost_months(planned, *there, regulator) + self._oom_to_months(
+            cost = move + self.rule_cost_months(planned, *there, regulator) + months(
                 math.log10(price))
             options.append((cost, 1, "relocate", regulator.jurisdiction))
-        penalty = self._oom_to_months(-math.log10(1.0 - min(here.spec.penalty_compute_share,
+        penalty = months(-math.log10(1.0 - min(here.spec.penalty_compute_share,
                                                            0.999999)))
         # a caught evader loses the penalty and the run itself (worth the compliance cost)
         evade = (here.detection_for(self) * (penalty + options[0][0])
                  + self.strategy.law_abidance_months)
         options.append((evade, 2, "evade", None))
         cost, _, choice, target = min(options, key=lambda o: (o[0], o[1], o[3] or ""))
-        m.log_event("rule_response", self.index, cost, f"{choice}"
-                    + (f" to {target}" if target else "") + f" ({self.jurisdiction} rules bind)")
+        m.log_event(EventKind.RULE_RESPONSE, self.index, cost, jurisdiction=target or self.jurisdiction,
+                    detail=f"{choice}" + (f" to {target}" if target else "")
+                    + f" ({self.jurisdiction} rules bind)")
         return choice, target
 
     def begin_relocation(self, target: str) -> None:
         m = self.model
         responses = m.spec.responses
-        self.stock *= 1.0 - responses.relocation_compute_share
+        self.state.stock *= 1.0 - responses.relocation_compute_share
         self.relocating_to = target
         self.relocated_year = m.year + responses.relocation_months / 12.0
-        m.log_event("relocation_started", self.index, responses.relocation_months,
-                    f"{self.jurisdiction} -> {target}")
+        m.log_event(EventKind.RELOCATION_STARTED, self.index, responses.relocation_months,
+                    jurisdiction=target, detail=f"{self.jurisdiction} -> {target}")
 
     # -- finishing runs ----------------------------------------------------------------------
 
@@ -192,7 +181,7 @@ class Lab(mesa.Agent):
             return
         self.training = False
         self.generation += 1
-        m.log_event("training_run_finished", self.index, self.run_flop,
-                    f"generation {self.generation}")
+        m.log_event(EventKind.TRAINING_RUN_FINISHED, self.index, self.run_flop,
+                    jurisdiction=self.jurisdiction, detail=f"generation {self.generation}")
         if self.run_flop > 0:
-            m.deploy(self, self.run_flop, self.run_flop * math.exp(self.run_log_s))
+            m.deploy(self, self.run_flop, self.run_flop * math.exp(self.run_ln_software))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import mesa
 
+from ixsim.sim.events import WORLD, EventKind
 from ixsim.sim.schema.actors import POLICY_LEVELS, RegulatorSpec
 
 REPORTING, EVALUATIONS, LICENSING, COMPUTE_CAP, PAUSE = (POLICY_LEVELS.index(name) for name in (
@@ -65,7 +66,8 @@ class Regulator(mesa.Agent):
         """A lab here starts a run: log a report when it is governed and above the threshold."""
         if self.level >= REPORTING and planned_flop >= self.spec.reporting_threshold_flop:
             self.reported_runs += 1
-            self.model.log_event("run_reported", lab.index, planned_flop, self.jurisdiction)
+            self.model.log_event(EventKind.RUN_REPORTED, lab.index, planned_flop,
+                                 jurisdiction=self.jurisdiction, detail=self.jurisdiction)
 
     # -- the ladder ------------------------------------------------------------------------
 
@@ -78,8 +80,9 @@ class Regulator(mesa.Agent):
 
     def set_level(self, level: int, reason: str) -> None:
         self.level = level
-        self.model.log_event("policy_change", -1, level, f"{self.jurisdiction}: "
-                             f"{POLICY_LEVELS[level]} ({reason})")
+        self.model.log_event(EventKind.POLICY_CHANGE, WORLD, level, jurisdiction=self.jurisdiction,
+                             level=level,
+                             detail=f"{self.jurisdiction}: {POLICY_LEVELS[level]} ({reason})")
         for neighbour, _weight in self.neighbours:
             neighbour.schedule(level, neighbour.spec.lag_years
                                * self.model.spec.networks.diffusion_lag_factor,
@@ -103,5 +106,5 @@ class Regulator(mesa.Agent):
                 and m.uniform() < -math.expm1(-s.repeal_per_year * m.dt)):
             self.level -= 1
             self.pending = None
-            m.log_event("policy_repeal", -1, self.level,
-                        f"{self.jurisdiction}: back to {self.level_name}")
+            m.log_event(EventKind.POLICY_REPEAL, WORLD, self.level, jurisdiction=self.jurisdiction,
+                        level=self.level, detail=f"{self.jurisdiction}: back to {self.level_name}")

@@ -1,4 +1,4 @@
-"""Capability mapping from log10 effective training compute: horizon, automation, loss, hazard."""
+"""Capability mapping from log10 effective training compute: horizon, automation, loss."""
 
 from __future__ import annotations
 
@@ -39,12 +39,3 @@ def chinchilla_optimal_loss(flop: float, E: float, A: float, B: float, alpha: fl
     n_opt = g * half ** (beta / (alpha + beta))
     d_opt = half / n_opt
     return E + A * n_opt ** -alpha + B * d_opt ** -beta
-
-
-def hazard_per_year(log10_effective_flop: float, reference_log10_flop: float, base: float,
-                    growth_per_oom: float, pace_oom_per_year: float, oversight_oom_per_year: float,
-                    pace_exponent: float) -> float:
-    """Incident hazard (1/year): rises with capability and with pace beyond oversight capacity."""
-    capability = growth_per_oom ** (log10_effective_flop - reference_log10_flop)
-    overload = max(1.0, pace_oom_per_year / oversight_oom_per_year) ** pace_exponent
-    return base * capability * overload

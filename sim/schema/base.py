@@ -1,4 +1,4 @@
-"""Schema building blocks: the ``P`` number declaration and the strict base model."""
+"""Schema building blocks: ``param`` (a scenario number's declaration) and the strict base model."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-def P(default: Any, lo: float, hi: float, units: str, *, source: str = "", assumption: str = "",
-      description: str = "") -> Any:
+
+def param(default: Any, lo: float, hi: float, units: str, *, source: str = "",
+          assumption: str = "", description: str = "") -> Any:
     """A scenario number: default, inclusive range, units and its source row or assumption."""
     if not (source or assumption):
         raise ValueError("every scenario number needs a source row or an assumption")
@@ -21,8 +22,7 @@ def P(default: Any, lo: float, hi: float, units: str, *, source: str = "", assum
 
 
 class Strict(BaseModel):
-    """Base for every scenario section: unknown keys and NaN/inf are errors."""
+    """Base for every scenario section: unknown keys and NaN/inf are errors, and a validated
+    section is immutable (``model_copy(update=...)`` or a new validation makes a changed one)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from ixsim.sim.schema.base import P, Strict
+from ixsim.sim.schema.base import Strict, param
 
 
 class Meta(Strict):
     name: str = Field("unnamed", min_length=1, max_length=120, description="scenario name")
     description: str = Field("", max_length=4000, description="what the scenario represents")
-    start_year: float = P(2023.0, 2000.0, 2100.0, "year", source="CAL-4b",
-                          description="start of the run; 2023.0 is the documented GPT-4 state")
-    end_year: float = P(2045.0, 2000.5, 2200.0, "year",
-                        assumption="long enough for the slow scenarios to finish their takeoff",
-                        description="end of the run")
-    steps_per_year: int = P(12, 1, 365, "steps/year",
-                            assumption="agents decide monthly; the continuous state is sub-stepped",
-                            description="agent decision steps per year")
+    start_year: float = param(2023.0, 2000.0, 2100.0, "year", source="CAL-4b",
+                              description="start of the run; 2023.0 is the documented GPT-4 state")
+    end_year: float = param(2045.0, 2000.5, 2200.0, "year",
+                            assumption="long enough for the slow scenarios to finish their takeoff",
+                            description="end of the run")
+    steps_per_year: int = param(
+        12, 1, 365, "steps/year",
+        assumption="agents decide monthly; the continuous state is sub-stepped",
+        description="agent decision steps per year")
 
     @field_validator("end_year")
     @classmethod
@@ -29,109 +30,117 @@ class Meta(Strict):
 
 
 class Hardware(Strict):
-    flop_per_s_per_usd_2023: float = P(
+    flop_per_s_per_usd_2023: float = param(
         1.2e10, 1e6, 1e16, "effective FLOP/s per USD of hardware",
         assumption="an H100 (~1e15 dense bf16 FLOP/s) at ~$33k with networking, used at ~40%",
         description="price-performance of ML hardware at start_year, utilisation included")
-    price_performance_growth_per_year: float = P(
+    price_performance_growth_per_year: float = param(
         1.391, 0.5, 10.0, "x/year", source="CAL-3b",
         description="growth of FLOP/s per USD; 2^(1/2.1 years)")
-    price_performance_ceiling_oom: float = P(
+    price_performance_ceiling_oom: float = param(
         4.0, 0.0, 30.0, "OOM above start",
         assumption="physical limits of CMOS-like hardware, a few OOM above 2023",
         description="headroom of price-performance before it stops growing")
-    utilisation_growth_per_year: float = P(
+    utilisation_growth_per_year: float = param(
         1.408, 0.5, 10.0, "x/year", source="CAL-3c",
         description="utilisation/precision gains beyond hardware: 4.7 / (2.4 x 1.391)")
-    utilisation_ceiling_oom: float = P(
+    utilisation_ceiling_oom: float = param(
         1.0, 0.0, 30.0, "OOM above start",
         assumption="lower precision and better utilisation give about 10x before saturating",
         description="headroom of the utilisation/precision factor")
-    depreciation_per_year: float = P(
+    depreciation_per_year: float = param(
         0.25, 0.01, 2.0, "1/year", assumption="accelerators are written off over about four years",
         description="fraction of the compute stock retired per year")
 
 
 class Investment(Strict):
-    spend_growth_per_year: float = P(
+    spend_growth_per_year: float = param(
         2.4, 0.5, 20.0, "x/year", source="CAL-4a",
         description="investor-driven growth of each lab's compute spending")
-    gwp_usd_2023: float = P(1.05e14, 1e12, 1e17, "USD/year",
-                            assumption="gross world product 2023 (IMF), order of magnitude only",
-                            description="gross world product at start_year")
-    gwp_growth_per_year: float = P(1.03, 0.5, 100.0, "x/year",
-                                   assumption="recent real world growth, before AI",
-                                   description="growth of gross world product without AI")
-    max_spend_share_of_gwp: float = P(
+    gwp_usd_2023: float = param(
+        1.05e14, 1e12, 1e17, "USD/year",
+        assumption="gross world product 2023 (IMF), order of magnitude only",
+        description="gross world product at start_year")
+    gwp_growth_per_year: float = param(1.03, 0.5, 100.0, "x/year",
+                                       assumption="recent real world growth, before AI",
+                                       description="growth of gross world product without AI")
+    max_spend_share_of_gwp: float = param(
         0.02, 1e-6, 0.5, "fraction", assumption="budgets are finite: no lab spends over 2% of GWP",
         description="cap on one lab's compute spending")
-    value_capture_share: float = P(
+    value_capture_share: float = param(
         5e-4, 0.0, 1.0, "fraction",
         assumption="labs capture a small share of the value of the work they automate; gives "
                    "AI revenue of order $10B/year by 2025",
         description="share of automated economic output that becomes AI revenue")
-    revenue_reinvestment_share: float = P(
+    revenue_reinvestment_share: float = param(
         0.5, 0.0, 1.0, "fraction", assumption="half of revenue goes back into compute",
         description="share of revenue spent on compute once it exceeds investor funding")
 
 
 class Software(Strict):
-    returns_r: float = P(1.2, 0.05, 10.0, "doublings/doubling", source="CAL-7b",
-                         description="returns to software R&D r = lambda / beta")
-    beta: float = P(0.5, 0.01, 5.0, "-",
-                    assumption="ideas-getting-harder exponent; lambda = r*beta ~ 0.6, contested",
-                    description="exponent of S in d ln S/dt = rate (R/R0)^lambda S^-beta")
-    rate_per_year: float = P(1.04, 0.0, 50.0, "1/year", source="CAL-2",
-                             description="d ln S/dt of the reference lab at start: ln 2 / (8/12)")
-    ceiling_oom: float = P(10.0, 0.5, 40.0, "OOM", source="CAL-7b",
-                           description="headroom of the software level S above start (6-16 OOM)")
-    labour_weight: float = P(0.5, 0.0, 1.0, "-",
-                             assumption="equal weight of cognitive labour and experiment compute",
-                             description="CES weight of cognitive labour in research input R")
-    compute_rho: float = P(-0.5, -20.0, 0.9, "-",
-                           assumption="labour and experiments are complements; the key contested "
-                                      "compute-bottleneck parameter (elasticity 1/(1-rho) = 0.67)",
-                           description="CES exponent between labour and experiment compute")
+    returns_r: float = param(1.2, 0.05, 10.0, "doublings/doubling", source="CAL-7b",
+                             description="returns to software R&D r = lambda / beta")
+    beta: float = param(
+        0.5, 0.01, 5.0, "-",
+        assumption="ideas-getting-harder exponent; lambda = r*beta ~ 0.6, contested",
+        description="exponent of S in d ln S/dt = rate (R/R0)^lambda S^-beta")
+    rate_per_year: float = param(
+        1.04, 0.0, 50.0, "1/year", source="CAL-2",
+        description="d ln S/dt of the reference lab at start: ln 2 / (8/12)")
+    ceiling_oom: float = param(
+        10.0, 0.5, 40.0, "OOM", source="CAL-7b",
+        description="headroom of the software level S above start (6-16 OOM)")
+    labour_weight: float = param(
+        0.5, 0.0, 1.0, "-",
+        assumption="equal weight of cognitive labour and experiment compute",
+        description="CES weight of cognitive labour in research input R")
+    compute_rho: float = param(
+        -0.5, -20.0, 0.9, "-",
+        assumption="labour and experiments are complements; the key contested "
+                   "compute-bottleneck parameter (elasticity 1/(1-rho) = 0.67)",
+        description="CES exponent between labour and experiment compute")
 
 
 class Labour(Strict):
-    researcher_growth_per_year: float = P(
+    researcher_growth_per_year: float = param(
         1.063, 0.5, 2.0, "x/year", source="CAL-7c",
         description="growth of the human talent pool: x18 researchers over ~47 years")
-    inference_flop_per_s_per_researcher: float = P(
+    inference_flop_per_s_per_researcher: float = param(
         1e13, 1e9, 1e20, "FLOP/s",
         assumption="2 x ~2.8e11 active parameters x ~20 tokens/s for a GPT-4-class model",
         description="inference compute that runs one AI researcher-equivalent at S = 1")
-    task_rho: float = P(-1.0, -20.0, 0.9, "-",
-                        assumption="R&D tasks are complements (elasticity 0.5)",
-                        description="CES exponent across R&D tasks")
-    review_ratio: float = P(10.0, 0.01, 1e6, "researcher-equivalents per reviewer",
-                            assumption="one human can check the output of about ten AI researchers",
-                            description="AI output one human reviewer can check while review is "
-                                        "not automated")
+    task_rho: float = param(-1.0, -20.0, 0.9, "-",
+                            assumption="R&D tasks are complements (elasticity 0.5)",
+                            description="CES exponent across R&D tasks")
+    review_ratio: float = param(
+        10.0, 0.01, 1e6, "researcher-equivalents per reviewer",
+        assumption="one human can check the output of about ten AI researchers",
+        description="AI output one human reviewer can check while review is "
+                    "not automated")
 
 
 class Capability(Strict):
-    reference_training_flop: float = P(2.1e25, 1e18, 1e40, "FLOP", source="CAL-4b",
-                                       description="training compute of the 2023 frontier system")
-    reference_horizon_minutes: float = P(5.0, 0.01, 1e6, "minutes", source="CAL-5b",
-                                         description="50% time horizon of that system")
-    oom_per_horizon_doubling: float = P(
+    reference_training_flop: float = param(
+        2.1e25, 1e18, 1e40, "FLOP", source="CAL-4b",
+        description="training compute of the 2023 frontier system")
+    reference_horizon_minutes: float = param(5.0, 0.01, 1e6, "minutes", source="CAL-5b",
+                                             description="50% time horizon of that system")
+    oom_per_horizon_doubling: float = param(
         0.656, 0.01, 10.0, "OOM of effective FLOP",
         source="CAL-1a, CAL-2, CAL-5a",
         description="effective compute per horizon doubling: log10(4.7 x 2.83)/yr x 7/12 yr")
-    automation_reliability: float = P(
+    automation_reliability: float = param(
         0.2, 1e-4, 1.0, "fraction of the 50% horizon",
         assumption="a task is automated when it fits in about a fifth of the 50% horizon, where "
                    "success is reliable enough to hand over",
         description="task length automated, as a fraction of the 50% time horizon")
-    economy_task_hours_min: float = P(0.02, 1e-5, 1e5, "hours",
-                                      assumption="the shortest paid tasks take about a minute",
-                                      description="shortest economic task (log-uniform spread)")
-    economy_task_hours_max: float = P(2000.0, 1e-5, 1e6, "hours",
-                                      assumption="the longest economic projects take about a "
-                                                 "working year",
-                                      description="longest economic task (log-uniform spread)")
+    economy_task_hours_min: float = param(0.02, 1e-5, 1e5, "hours",
+                                          assumption="the shortest paid tasks take about a minute",
+                                          description="shortest economic task (log-uniform spread)")
+    economy_task_hours_max: float = param(2000.0, 1e-5, 1e6, "hours",
+                                          assumption="the longest economic projects take about a "
+                                                     "working year",
+                                          description="longest economic task (log-uniform spread)")
 
     @field_validator("economy_task_hours_max")
     @classmethod
@@ -145,23 +154,24 @@ class Capability(Strict):
 class Scaling(Strict):
     """Chinchilla loss L(N, D) = E + A/N^alpha + B/D^beta; gives the frontier's loss in nats."""
 
-    E: float = P(1.69, 0.0, 10.0, "nats/token", source="CAL-6a", description="irreducible loss")
-    A: float = P(406.4, 1e-3, 1e6, "nats", source="CAL-6a", description="parameter term scale")
-    B: float = P(410.7, 1e-3, 1e6, "nats", source="CAL-6a", description="data term scale")
-    alpha: float = P(0.34, 0.01, 2.0, "-", source="CAL-6a", description="parameter exponent")
-    beta: float = P(0.28, 0.01, 2.0, "-", source="CAL-6a", description="data exponent")
+    E: float = param(1.69, 0.0, 10.0, "nats/token", source="CAL-6a", description="irreducible loss")
+    A: float = param(406.4, 1e-3, 1e6, "nats", source="CAL-6a", description="parameter term scale")
+    B: float = param(410.7, 1e-3, 1e6, "nats", source="CAL-6a", description="data term scale")
+    alpha: float = param(0.34, 0.01, 2.0, "-", source="CAL-6a", description="parameter exponent")
+    beta: float = param(0.28, 0.01, 2.0, "-", source="CAL-6a", description="data exponent")
 
 
 class TaskCategory(Strict):
     """An AI R&D task category; its tasks' lengths spread log-uniformly over [min, max] hours."""
 
     name: str = Field(..., min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$")
-    weight: float = P(1.0, 0.0, 1e3, "-", assumption="equal shares of R&D effort",
-                      description="share of R&D effort (normalised over non-review categories)")
-    task_hours_min: float = P(0.25, 1e-6, 1e6, "hours", assumption="per category, see scenario",
-                              description="shortest task of the category")
-    task_hours_max: float = P(100.0, 1e-6, 1e6, "hours", assumption="per category, see scenario",
-                              description="longest task of the category")
+    weight: float = param(1.0, 0.0, 1e3, "-", assumption="equal shares of R&D effort",
+                          description="share of R&D effort (normalised over non-review categories)")
+    task_hours_min: float = param(0.25, 1e-6, 1e6, "hours", assumption="per category, see scenario",
+                                  description="shortest task of the category")
+    task_hours_max: float = param(
+        100.0, 1e-6, 1e6, "hours", assumption="per category, see scenario",
+        description="longest task of the category")
     review: bool = Field(False, description="true for human review of AI-made changes")
 
     @field_validator("task_hours_max")

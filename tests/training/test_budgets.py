@@ -1,9 +1,12 @@
 """budgets.py: every budget describes runs the training loop accepts."""
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
+from ixsim.sim.measured import BUDGET_NAMES
 from ixsim.training.budgets import BUDGETS
 from ixsim.training.config import improvements
 from ixsim.training.experiments import _curve_steps
@@ -32,3 +35,13 @@ def test_budget_names_known_improvements_and_doubling_trials(name):
 def test_cpu_budget_has_at_least_five_sizes_and_three_data_budgets():
     b = BUDGETS["cpu"]
     assert len(b.scaling_sizes) >= 5 and len(b.scaling_steps) >= 3
+
+
+def test_one_list_of_budget_names():
+    assert tuple(BUDGETS) == BUDGET_NAMES
+    root = Path(__file__).resolve().parents[2]
+    listed = re.compile(r"""["']smoke["'],\s*["']cpu["'],\s*["']gpu["']""")
+    defining = sorted(str(path.relative_to(root))
+                      for folder in ("sim", "training", "cli", "analysis", "ixsim")
+                      for path in (root / folder).rglob("*.py") if listed.search(path.read_text()))
+    assert defining == ["sim/measured.py"]

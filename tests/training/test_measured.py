@@ -1,4 +1,4 @@
-"""measured.py: the calibration-file loader, its one-line errors and the atomic writer."""
+"""sim/measured.py: the calibration-file loader, its one-line errors and the atomic writer."""
 
 import json
 import subprocess
@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from ixsim.analysis.files import write_bytes
-from ixsim.training.measured import CalibrationFileError, load_measured, stored_budget, validate
+from ixsim.sim.measured import (BUDGET_NAMES, CalibrationFileError, load_measured, stored_budget,
+                               validate)
 
 
 def _est(value: float) -> dict:
@@ -89,6 +90,13 @@ def test_missing_provenance_budget_is_rejected(tmp_path):
         load_measured(_write(tmp_path, data))
 
 
+def test_unknown_budget_is_rejected():
+    with pytest.raises(CalibrationFileError, match="budget: must be one of smoke, cpu, gpu"):
+        validate(minimal_calibration("tpu"))
+    for budget in BUDGET_NAMES:
+        validate(minimal_calibration(budget))
+
+
 def test_stored_budget_reads_provenance(tmp_path):
     assert stored_budget(_write(tmp_path, minimal_calibration("gpu"))) == "gpu"
     assert stored_budget(tmp_path / "absent.json") is None
@@ -108,7 +116,8 @@ def test_failed_atomic_write_keeps_the_old_file_and_no_temp_files(tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["measured.json"]
 
 
-def test_loading_a_calibration_does_not_import_jax():
-    code = "import sys, ixsim.training, ixsim.training.measured; print('jax' in sys.modules)"
+def test_loading_a_calibration_does_not_import_jax_or_the_training_loop():
+    code = ("import sys, ixsim.sim.measured, ixsim.sim.calibration, ixsim.sim.scenario; "
+            "print('jax' in sys.modules, any(m.startswith('ixsim.training') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"

@@ -19,7 +19,7 @@ from ixsim.training.budgets import BUDGETS  # noqa: E402
 from ixsim.cli.calibrate import calibrate_command  # noqa: E402
 from ixsim.training.config import OLD_RECIPE  # noqa: E402
 from ixsim.training.corpus import load_corpus  # noqa: E402
-from ixsim.training.measured import load_measured  # noqa: E402
+from ixsim.sim.measured import load_measured  # noqa: E402
 
 app = typer.Typer(add_completion=False)
 app.command("calibrate")(calibrate_command)

@@ -1,10 +1,13 @@
-"""The calibration file: its schema, validation, loading and atomic writing (no JAX here,
-so the model can read a measured file without the training extra installed).
+"""The measured-calibration file (``ixsim calibrate`` writes it): its schema, validator and
+loader, on the scenario side so that loading a scenario never imports the training package
+(``ixsim.training``, JAX) -- the model reads only this JSON, through ``validate``.
 
-``load_measured(path)`` is the one loader; the model overlays ``returns_r.value`` onto a
-scenario's software returns r and ``scaling`` onto its Chinchilla parameters. Losses in the
+``load_measured(path)`` is the one loader; ``ixsim.sim.calibration`` overlays ``returns_r.value``
+onto a scenario's software returns r and ``scaling`` onto its Chinchilla exponents. Losses in the
 file are in nats per byte (byte-level tokens), so E, A and B are not comparable with
 Chinchilla's nats per token; the exponents and allocation exponents are.
+
+``BUDGET_NAMES`` is the one list of compute budgets (``ixsim.training.budgets`` defines each).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ PROVENANCE_FIELDS = (
     "tokens_per_second",
     "created_utc",
 )
-BUDGETS = ("smoke", "cpu", "gpu")
+BUDGET_NAMES = ("smoke", "cpu", "gpu")  # the one list: training/budgets.py defines each
 
 
 class CalibrationFileError(Exception):
@@ -101,8 +104,9 @@ def validate(data: Any, path: str | os.PathLike = "<memory>") -> dict:
             _finite(item[part], field, path)
     for field in PROVENANCE_FIELDS:
         _get(data, f"provenance.{field}", path)
-    if data["provenance"]["budget"] not in BUDGETS:
-        raise CalibrationFileError(path, "provenance.budget", f"must be one of {', '.join(BUDGETS)}")
+    if data["provenance"]["budget"] not in BUDGET_NAMES:
+        raise CalibrationFileError(path, "provenance.budget",
+                                   f"must be one of {', '.join(BUDGET_NAMES)}")
     return data
 
 
@@ -126,7 +130,8 @@ def load_measured(path: str | os.PathLike) -> dict:
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
-        raise CalibrationFileError(path, "", f"not valid JSON ({str(exc).splitlines()[0]})") from None
+        first = str(exc).splitlines()[0]
+        raise CalibrationFileError(path, "", f"not valid JSON ({first})") from None
     return validate(data, path)
 
 

@@ -1,0 +1,99 @@
+"""Summary metrics: pure functions of a ``RunResult`` (its series, typed events and identity), so
+a sweep worker and a reader of the store compute them the same way."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ixsim.sim.events import EventKind
+from ixsim.sim.schema.actors import POLICY_LEVELS
+
+if TYPE_CHECKING:
+    from ixsim.sim.results import RunResult
+
+PROGRESS_MILESTONES = (5, 25, 250, 2000)  # AI 2027's multipliers (CAL-9), for comparison
+PAUSE_LEVEL = POLICY_LEVELS.index("pause")
+
+
+def first_event_time(events: dict[str, list[Any]], kind: EventKind, *, value: float | None = None,
+                     level: int | None = None) -> float | None:
+    """Earliest time of an event of ``kind`` (with that value or policy level), None if none."""
+    times = [t for t, k, v, lv in zip(events["time"], events["kind"], events["value"],
+                                       events["level"])
+             if k == kind and (value is None or v == value) and (level is None or lv == level)]
+    return min(times) if times else None
+
+
+def count_events(events: dict[str, list[Any]], *kinds: EventKind) -> int:
+    """How many events have one of ``kinds``."""
+    return sum(1 for k in events["kind"] if k in kinds)
+
+
+def first_time_at_least(world: dict[str, np.ndarray], column: str, level: float) -> float | None:
+    """First recorded time at which ``column`` reaches ``level`` (None if never)."""
+    hits = np.flatnonzero(world[column] >= level)
+    return float(world["time"][hits[0]]) if hits.size else None
+
+
+def peak_growth_oom_per_year(time: np.ndarray, flop: np.ndarray, window_years: float = 1.0) -> float:
+    """Largest rise of log10 ``flop`` over any trailing window of ``window_years`` (OOM/year)."""
+    logf = np.log10(flop)
+    span = time[-1] - time[0]
+    if span <= 0:
+        return 0.0
+    window = min(window_years, span)
+    lag = int(round(window / (time[1] - time[0])))
+    if lag < 1:
+        return 0.0
+    return float(np.max(logf[lag:] - logf[:-lag]) / (lag * (time[1] - time[0])))
+
+
+def summary_metrics(result: RunResult) -> dict[str, Any]:
+    """The headline metrics of a run, with its identity (scenario, seed, calibration, version)."""
+    world, events = result.world, result.events
+    t20 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.2)
+    t50 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.5)
+    t100 = first_event_time(events, EventKind.RND_AUTOMATION, value=1.0)
+    meta = result.meta
+    summary = {
+        "scenario": meta["scenario"],
+        "seed": meta["seed"],
+        "start_year": meta["start_year"],
+        "end_year": float(world["time"][-1]),
+        "successor_training_year": first_event_time(events, EventKind.SUCCESSOR_TRAINING),
+        "rnd_automation_20_year": t20,
+        "rnd_automation_50_year": t50,
+        "rnd_automation_100_year": t100,
+        "takeoff_years": (t100 - t20) if (t20 is not None and t100 is not None) else None,
+        "peak_effective_compute_growth_oom_per_year": peak_growth_oom_per_year(
+            world["time"], world["frontier_effective_flop"]),
+        **{f"progress_multiplier_{m}_year": first_time_at_least(world, "rnd_progress_multiplier", m)
+           for m in PROGRESS_MILESTONES},
+        "final_frontier_effective_flop": float(world["frontier_effective_flop"][-1]),
+        "final_rnd_automation": float(world["rnd_automation"][-1]),
+        "final_horizon_minutes": float(world["frontier_horizon_minutes"][-1]),
+        "cumulative_risk": float(world["cumulative_risk"][-1]),
+        "reported_training_runs": count_events(events, EventKind.RUN_REPORTED),
+        "incidents_minor": count_events(events, EventKind.INCIDENT_MINOR),
+        "incidents_major": count_events(events, EventKind.INCIDENT_MAJOR),
+        "policy_changes": count_events(events, EventKind.POLICY_CHANGE, EventKind.POLICY_REPEAL),
+        "first_pause_year": first_event_time(events, EventKind.POLICY_CHANGE, level=PAUSE_LEVEL),
+        "treaty_year": first_event_time(events, EventKind.TREATY),
+        "relocations": count_events(events, EventKind.RELOCATION_STARTED),
+        "evasions": count_events(events, EventKind.EVASION),
+        "evasions_detected": count_events(events, EventKind.EVASION_DETECTED),
+        "max_leader_lead_months": float(world["leader_lead_months"].max()),
+        "final_compute_hhi": float(world["compute_hhi"][-1]),
+        "final_unreviewed_share": float(world["unreviewed_share"][-1]),
+        "peak_public_concern": float(world["public_concern"].max()),
+        "calibration": meta["calibration"],
+        "calibration_source": dict(meta["calibration_source"]),
+        "ixsim_version": meta["ixsim_version"],
+    }
+    for key, value in summary.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"summary.{key} is not finite ({value})")
+    return summary
