@@ -19,13 +19,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ixsim run scenarios/baseline.toml --out out/baseline
+	$(BIN)/ixsim run baseline --out out/baseline
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# AGAINST=REV also times that revision's code in the same run (ratio new/old); default HEAD~1.
+AGAINST ?= HEAD~1
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_bench.py
+	$(BIN)/python benchmarks/run_bench.py --against $(AGAINST)
 
 params-doc: $(STAMP)
 	$(BIN)/ixsim params --markdown > docs/parameters.md.tmp && mv docs/parameters.md.tmp docs/parameters.md
