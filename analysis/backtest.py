@@ -472,7 +472,7 @@ def all_passed(checks: list[Check]) -> bool:
 def document(checks: list[Check], until: float, scenario: str,
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The backtest.json document."""
-    from ixsim.sim import __version__
+    from ixsim import __version__
 
     rows = counted(checks)
     doc = {

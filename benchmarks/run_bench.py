@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ixsim.analysis.files import write_text  # noqa: E402
-from ixsim.sim import __version__  # noqa: E402
+from ixsim import __version__  # noqa: E402
 from ixsim.sim.model import simulate  # noqa: E402
 from ixsim.sim.scenario import Scenario, load_scenario  # noqa: E402
 

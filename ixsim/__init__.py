@@ -13,14 +13,9 @@ line, ``ixsim.training`` the JAX training loop (extra ``train``).
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("ixsim")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
 
 _API = {
     "load_scenario": "ixsim.sim.scenario",
@@ -38,7 +33,20 @@ if TYPE_CHECKING:
     from ixsim.sim.scenario import Scenario, ScenarioError, load_scenario
 
 
+@cache
+def _version() -> str:
+    """The installed distribution's version (read on first use: importlib.metadata is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ixsim")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version()
     if name in _API:
         return getattr(import_module(_API[name]), name)
     raise AttributeError(f"module 'ixsim' has no attribute {name!r}")

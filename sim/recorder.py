@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ixsim import __version__
+import ixsim
 from ixsim.sim.dynamics import capability as cap
 from ixsim.sim.dynamics.growth import oom_to_months
 from ixsim.sim.events import EVENT_COLUMNS
@@ -145,6 +145,6 @@ class Recorder:
             "start_year": m.t0,
             "calibration": spec.calibration,
             "calibration_source": spec.calibration_source,
-            "ixsim_version": __version__,
+            "ixsim_version": ixsim.__version__,
         }
         return RunResult(meta, names, world, labs, events, network)
