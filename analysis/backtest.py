@@ -420,13 +420,16 @@ def measured_checks(path: Path) -> list[Check]:
 
 
 def with_end_year(spec: Scenario, until: float) -> Scenario:
-    """``spec`` running to ``until``; raises ValueError when ``until`` is not after the start."""
+    """``spec`` running to the first step at or after ``until`` (the checks read rows up to
+    ``until``); raises ValueError when ``until`` is not after the start."""
     if not math.isfinite(until):
         raise ValueError(f"must be a finite decimal year (got {until})")
     if until <= spec.meta.start_year:
         raise ValueError(f"must be after the model start {spec.meta.start_year} (got {until})")
+    steps = math.ceil((until - spec.meta.start_year) * spec.meta.steps_per_year - 1e-9)
+    end = spec.meta.start_year + steps / spec.meta.steps_per_year
     try:  # validated like meta.end_year (its upper bound)
-        meta = type(spec.meta).model_validate({**spec.meta.model_dump(), "end_year": float(until)})
+        meta = type(spec.meta).model_validate({**spec.meta.model_dump(), "end_year": end})
     except ValidationError as exc:
         problem = exc.errors()[0]["msg"]
         raise ValueError(f"{problem[:1].lower()}{problem[1:]} (got {until})") from None

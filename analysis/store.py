@@ -1,8 +1,10 @@
-"""Run outputs on disk: summary.json and Parquet tables (world, labs, events), written atomically."""
+"""Run outputs on disk: summary.json and Parquet tables (world, labs, events), published as one
+folder (``ixsim.analysis.files.write_all``: all of a run's files or none, never a mix of runs)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +40,18 @@ def _parquet_writer(table: pa.Table):
     return write
 
 
-def write_run(result: RunResult, directory: str | Path,
-              extra: dict[str, Any] | None = None) -> list[Path]:
-    """Write summary.json, world/labs/events Parquet tables and network.json for one run."""
+RUN_FILES = ("summary.json", "world.parquet", "labs.parquet", "events.parquet", "network.json",
+             "trajectory.png")  # every file a run folder may hold (the figure is optional)
+
+
+def run_writers(result: RunResult, extra: dict[str, Any] | None = None
+                ) -> dict[str, Callable[[Path], None]]:
+    """File name -> writer of that file, for the data files of one run (``write_all``'s form)."""
     summary = result.summary()
     if extra:
         summary.update(extra)
     text = summary_json(summary)
-    writers = {
+    return {
         "world.parquet": _parquet_writer(_table(result.world)),
         "labs.parquet": _parquet_writer(_table(result.labs)),
         "events.parquet": _parquet_writer(_events_table(result.events)),
@@ -53,7 +59,15 @@ def write_run(result: RunResult, directory: str | Path,
             json.dumps(result.network, indent=1, sort_keys=True) + "\n", encoding="utf-8"),
         "summary.json": lambda p: p.write_text(text, encoding="utf-8"),
     }
-    return write_all(writers, directory)
+
+
+def write_run(result: RunResult, directory: str | Path,
+              extra: dict[str, Any] | None = None,
+              also: dict[str, Callable[[Path], None]] | None = None) -> list[Path]:
+    """Write summary.json, world/labs/events Parquet tables and network.json for one run (and
+    the files ``also`` names, e.g. the figure) as one folder, published whole: ``directory``
+    then holds this run's files and nothing else (``ixsim.analysis.files.write_all``)."""
+    return write_all({**run_writers(result, extra), **(also or {})}, directory, owned=RUN_FILES)
 
 
 META_KEYS = ("scenario", "seed", "start_year", "calibration", "calibration_source",

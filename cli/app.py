@@ -26,6 +26,10 @@ from ixsim.cli.options import SCENARIO_HELP, CalibrationOption, SetOption, load,
 if TYPE_CHECKING:
     from ixsim.sim.scenario import Scenario
 
+# every file a run folder may hold (ixsim.analysis.store.RUN_FILES, without importing pyarrow)
+RUN_FILES = ("summary.json", "world.parquet", "labs.parquet", "events.parquet", "network.json",
+             "trajectory.png")
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, help="Simulate intelligence-explosion dynamics.")
 out_console = Console()
@@ -103,7 +107,9 @@ def run(
     seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="random seed")] = 0,
     set_: SetOption = None,
     until: Annotated[float | None, typer.Option(help="stop at this decimal year")] = None,
-    out: Annotated[Path | None, typer.Option(help="output folder (default out/<scenario>)")] = None,
+    out: Annotated[str | None, typer.Option(
+        metavar="FOLDER", help="output folder (default out/<scenario>); replaced whole by this "
+                               "run's files, refused if it holds other files")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     plot: Annotated[bool, typer.Option("--plot/--no-plot",
                                        help="draw trajectory.png (matplotlib)")] = True,
@@ -112,24 +118,42 @@ def run(
     """Run one scenario; write summary.json, Parquet tables and trajectory.png."""
     path = resolve(scenario)
     spec = load(path, set_, calibration=calibration, until=until)
-    folder = out if out is not None else Path("out") / path.stem
-    if folder.exists() and not folder.is_dir():
-        fail(f"--out: {folder}: exists and is not a folder")
+    folder = out if out is not None else str(Path("out") / path.stem)
 
-    from ixsim.analysis.store import write_run
+    from ixsim.analysis.files import OutputError, check_folder, publish_folder
+    from ixsim.cli.launch import cleanup_on_interrupt, raise_if_interrupted
+
+    try:
+        check_folder(folder, RUN_FILES)  # at once; again, holding the lock, when writing
+    except OutputError as exc:
+        fail(f"--out: {exc}")
+
+    from ixsim.analysis.store import run_writers
     from ixsim.sim.model import simulate
 
-    result = simulate(spec, seed=seed)
+    if plot:
+        from ixsim.analysis.figures import trajectory_figure
     extra = {"scenario_file": _shown(path), "overrides": list(set_ or [])}
     try:
-        written = [p.name for p in write_run(result, folder, extra)]
-        if plot:
-            from ixsim.analysis.figures import trajectory_figure
-
-            trajectory_figure(result, folder / "trajectory.png")
-            written.append("trajectory.png")
+        # locked for the run; data and figure published together at the end, or nothing
+        with cleanup_on_interrupt(), publish_folder(folder, RUN_FILES) as staging:
+            result = simulate(spec, seed=seed)
+            writers = run_writers(result, extra)
+            for name, write in writers.items():
+                write(staging / name)
+            if plot:
+                try:  # the figure never fails a run: the data are published without it
+                    trajectory_figure(result, staging / "trajectory.png")
+                    writers["trajectory.png"] = trajectory_figure
+                except (ValueError, OverflowError, ArithmeticError, RuntimeError) as exc:
+                    (staging / "trajectory.png").unlink(missing_ok=True)
+                    sys.stderr.write(f"warning: trajectory.png not drawn ({exc})\n")
+            raise_if_interrupted()
+    except OutputError as exc:
+        fail(f"--out: {exc}")
     except OSError as exc:
         fail(f"--out: {folder}: cannot write ({exc.strerror or exc})")
+    written = list(writers)
     summary = {**result.summary(), **extra}  # the one place that reads the run's summary
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
@@ -138,7 +162,7 @@ def run(
     sources = "; ".join(f"{field} {source}" for field, source in spec.calibration_source.items())
     out_console.print(f"calibration: {spec.calibration} ({sources})", highlight=False, markup=False)
     written.sort(key=lambda name: name != "summary.json")  # summary first, then as written
-    out_console.print(f"wrote {folder}/{', '.join(written)}", highlight=False, markup=False)
+    out_console.print(f"wrote {Path(folder)}/{', '.join(written)}", highlight=False, markup=False)
 
 
 @app.command()
@@ -308,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """The console entry point (``ixsim.cli.launch.entry``: Ctrl-C handled from the start)."""
+    from ixsim.cli.launch import entry as launch
+
+    launch()
 
 
 if __name__ == "__main__":

@@ -68,8 +68,8 @@ def backtest_command(
     json_: Annotated[bool, typer.Option("--json", help="print the JSON document")] = False,
     until: Annotated[float | None, typer.Option(
         "--until", help="end of the backtest, decimal year (default: today)")] = None,
-    out: Annotated[Path, typer.Option("--out", help="where to write the JSON document")] = Path(
-        "backtest.json"),
+    out: Annotated[str, typer.Option("--out", metavar="FILE",
+                                     help="where to write the JSON document")] = "backtest.json",
     scenario: Annotated[str | None, typer.Option(
         "--scenario", metavar="SCENARIO",
         help="scenario name or TOML file to backtest (default: baseline)")] = None,
@@ -79,7 +79,8 @@ def backtest_command(
     """Backtest a calibration (default: the baseline) against the published rates."""
     from ixsim.analysis.backtest import (DEFAULT_SCENARIO, ROOT, all_passed, checks_from_result,
                                          counted, to_json, today_decimal_year, with_end_year)
-    from ixsim.analysis.files import write_text
+    from ixsim.analysis.files import OutputError, check_file, write_text
+    from ixsim.cli.launch import cleanup_on_interrupt
     from ixsim.sim.model import simulate
 
     path = DEFAULT_SCENARIO if scenario is None else resolve(scenario)
@@ -91,8 +92,10 @@ def backtest_command(
         spec = with_end_year(spec, end)
     except ValueError as exc:
         fail(f"--until: {exc}")
-    if out.is_dir():
-        fail(f"--out: {out}: is a folder")
+    try:
+        check_file(out)  # before the run; the writer checks again
+    except OutputError as exc:
+        fail(f"--out: {exc}")
 
     checks = checks_from_result(spec, simulate(spec, seed=0), end)
     extra = {
@@ -105,7 +108,10 @@ def backtest_command(
     }
     text = to_json(checks, end, spec.meta.name, extra)
     try:
-        write_text(out, text)
+        with cleanup_on_interrupt():  # a Ctrl-C while writing removes the temporary file
+            write_text(out, text)
+    except OutputError as exc:
+        fail(f"--out: {exc}")
     except OSError as exc:
         fail(f"--out: {out}: cannot write ({exc.strerror or exc})")
 

@@ -3,11 +3,15 @@
 Bad options and unwritable output paths fail fast with one ``error:`` line and exit status 2
 (the contract of ``ixsim.cli.errors``; a failed run exits 1, an interrupted one 130).
 Results are written only at the very end, atomically (plots first, the JSON last), so an
-interrupted or failed run leaves an earlier calibration untouched.
+interrupted or failed run leaves an earlier calibration untouched. ``--out`` goes through the
+one writer's checks (``ixsim.analysis.files.check_file``: never a device, pipe or folder), and
+while a calibrate runs it holds the lock ``.NAME.lock`` beside its output, so a second one
+writing the same file is refused rather than mixing its plots with the first one's JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -24,17 +28,33 @@ DEFAULT_OUT = Path("scenarios/calibration/measured.json")
 DEVICES = ("cpu", "gpu")
 
 
-def _check_writable(out: Path) -> None:
-    """Raise (exit 2) unless a file can be created next to ``out``; creates missing parents."""
-    if out.is_dir():
-        fail(f"--out {out}: is a directory")
+def _check_writable(out: str | Path) -> Path:
+    """Exit 2 unless ``out`` and the plots beside it may be written (``check_file``: not a
+    folder, device or pipe, no parent that is a file) and a file can be created next to it;
+    creates missing parents. Returns ``out`` as a Path."""
+    from ixsim.analysis.files import OutputError, check_file
+
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".probe")
+        check_file(out)
+        target = Path(out)
+        for path in (*_plot_paths(target).values(), _failed_path(target)):
+            check_file(path)
+    except OutputError as exc:
+        fail(f"--out: {exc}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                     suffix=".probe")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        fail(f"--out {out}: cannot write there ({exc.strerror or exc.__class__.__name__})")
+        fail(f"--out: {out}: cannot write there ({exc.strerror or exc.__class__.__name__})")
+    return target
+
+
+def _failed_path(out: Path) -> Path:
+    """Where results that fail validation go, beside ``out``."""
+    return out.with_name(out.name + ".failed")
 
 
 def _plot_paths(out: Path) -> dict[str, Path]:
@@ -183,28 +203,46 @@ def calibrate_command(
                                              "or gpu (a few minutes on one H100).")] = "cpu",
     device: Annotated[str, typer.Option(help="JAX platform: cpu or gpu.")] = "cpu",
     seed: Annotated[int, typer.Option(help="Base seed for initialisation, data order, search and bootstrap.")] = 0,
-    out: Annotated[Path | None, typer.Option(help=f"Output JSON (default {DEFAULT_OUT}); PNG plots go next to it.",
-                                             show_default=False)] = None,
+    out: Annotated[str | None, typer.Option(help=f"Output JSON (default {DEFAULT_OUT}); PNG plots go next to it.",
+                                            metavar="FILE", show_default=False)] = None,
 ) -> None:
     """Train small transformer LMs and measure scaling, recipe gains and returns to research."""
-    from ixsim.analysis.files import write_bytes
-    from ixsim.sim.measured import (BUDGET_NAMES, CalibrationFileError, stored_budget,
-                                    to_json_bytes, validate)
+    from ixsim.analysis.files import OutputError, exclusive
+    from ixsim.cli.launch import cleanup_on_interrupt
+    from ixsim.sim.measured import BUDGET_NAMES
 
     started = time.perf_counter()
     if budget not in BUDGET_NAMES:
         fail(f"--budget must be one of {', '.join(BUDGET_NAMES)} (got {budget!r})")
     if device not in DEVICES:
         fail(f"--device must be one of {', '.join(DEVICES)} (got {device!r})")
-    target = DEFAULT_OUT if out is None else out
-    _check_writable(target)
+    with contextlib.ExitStack() as stack:
+        # files in flight from here (probe, lock, temporaries): a Ctrl-C unwinds and cleans up
+        stack.enter_context(cleanup_on_interrupt())
+        target = _check_writable(DEFAULT_OUT if out is None else out)
+        try:  # one calibrate at a time writes these files: a second is refused
+            stack.enter_context(exclusive(target))
+        except OutputError as exc:
+            fail(f"--out: {exc}")
+        except OSError as exc:
+            fail(f"--out: {target}: cannot write there ({exc.strerror or exc})")
+        _calibrate(target, budget, device, seed, default_out=out is None, started=started)
+
+
+def _calibrate(target: Path, budget: str, device: str, seed: int, default_out: bool,
+               started: float) -> None:
+    """The run and its outputs (called holding the lock on ``target``)."""
+    from ixsim.cli.launch import raise_if_interrupted
+    from ixsim.sim.measured import CalibrationFileError, stored_budget, to_json_bytes, validate
+
     previous = stored_budget(target)
-    if budget == "smoke" and out is None and previous in ("cpu", "gpu"):
+    if budget == "smoke" and default_out and previous in ("cpu", "gpu"):
         fail(f"{target} holds a {previous}-budget calibration; the smoke budget does not overwrite it "
              "(use --out FILE to write elsewhere)")
     device_description = _configure_jax(device)
     try:
         result, pngs = _run(budget, seed, device_description, started)
+        raise_if_interrupted()  # one a library swallowed: still nothing written
     except KeyboardInterrupt:
         fail(f"interrupted; {target} left unchanged", code=EXIT_INTERRUPTED)
     except ValueError as exc:  # e.g. a stdlib with too little source for the budget
@@ -213,11 +251,23 @@ def calibrate_command(
     try:
         validate(result, target)
     except CalibrationFileError as exc:
-        failed = target.with_name(target.name + ".failed")
-        write_bytes(failed, to_json_bytes(result))
+        failed = _failed_path(target)
+        _write(failed, to_json_bytes(result))
         fail(f"{exc.field}: {exc.message}; {target} left unchanged, results in {failed}",
              code=EXIT_FAILED)
     for kind, path in _plot_paths(target).items():
-        write_bytes(path, pngs[kind])
-    write_bytes(target, to_json_bytes(result))
+        _write(path, pngs[kind])
+    _write(target, to_json_bytes(result))
     typer.echo(_summary(result, target))
+
+
+def _write(path: Path, payload: bytes) -> None:
+    """Write one output atomically; a path that cannot be written is one error line, exit 2."""
+    from ixsim.analysis.files import OutputError, write_bytes
+
+    try:
+        write_bytes(path, payload)
+    except OutputError as exc:
+        fail(f"--out: {exc}")
+    except OSError as exc:
+        fail(f"--out: {path}: cannot write ({exc.strerror or exc})")

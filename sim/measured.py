@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
 from typing import Any
+
+from ixsim.sim.inputfiles import InputFileError, json_nesting_problem, read_text
 
 # Fields every calibration file must hold as finite numbers: {value, low, high} estimates.
 ESTIMATE_FIELDS = (
@@ -45,6 +46,10 @@ PROVENANCE_FIELDS = (
     "created_utc",
 )
 BUDGET_NAMES = ("smoke", "cpu", "gpu")  # the one list: training/budgets.py defines each
+# Refuse calibration files over 4 MB: the training loop writes about 30 KB (the gpu budget's
+# 27 KB with every fitted point), so 4 MB is two orders of magnitude of room, and the reader
+# (ixsim.sim.inputfiles) never holds more than this in memory, whatever the path names.
+MAX_CALIBRATION_BYTES = 4_000_000
 
 
 class CalibrationFileError(Exception):
@@ -71,12 +76,36 @@ def _get(data: Any, dotted: str, path: str) -> Any:
     return node
 
 
+def _shown(value: Any) -> str:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _finite(value: Any, field: str, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CalibrationFileError(path, field, f"must be a number (got {json.dumps(value)})")
+        raise CalibrationFileError(path, field, f"must be a number (got {_shown(value)})")
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # an integer past 1.8e308 (JSON has no limit on digits)
+            digits = len(str(abs(value)))
+            raise CalibrationFileError(path, field, f"must be a finite number (got an integer "
+                                                    f"of {digits} digits)") from None
     if not math.isfinite(value):
         raise CalibrationFileError(path, field, f"must be finite (got {value})")
     return float(value)
+
+
+def _interval(data: dict, field: str, path: str) -> None:
+    """low <= high. The point estimate is not required to lie inside [low, high]: the training
+    loop's intervals are bootstrap percentiles, which may exclude the full-data estimate (a fit
+    at a bound, a skewed resample) without anything being wrong with the file."""
+    low, high = float(data["low"]), float(data["high"])
+    if low > high:
+        raise CalibrationFileError(path, field, f"low ({low:.6g}) is above high ({high:.6g})")
 
 
 def validate(data: Any, path: str | os.PathLike = "<memory>") -> dict:
@@ -88,6 +117,7 @@ def validate(data: Any, path: str | os.PathLike = "<memory>") -> dict:
         for part in ("value", "low", "high"):
             field = f"{dotted}.{part}"
             _finite(_get(data, field, path), field, path)
+        _interval(_get(data, dotted, path), dotted, path)
     gains = _get(data, "recipe_gains", path)
     if not isinstance(gains, list) or not gains:
         raise CalibrationFileError(path, "recipe_gains", "must be a non-empty list")
@@ -102,9 +132,11 @@ def validate(data: Any, path: str | os.PathLike = "<memory>") -> dict:
             if part not in item:
                 raise CalibrationFileError(path, field, "missing")
             _finite(item[part], field, path)
+        _interval(item, f"recipe_gains[{i}]", path)
     for field in PROVENANCE_FIELDS:
         _get(data, f"provenance.{field}", path)
-    if data["provenance"]["budget"] not in BUDGET_NAMES:
+    if not isinstance(data["provenance"]["budget"], str) or (
+            data["provenance"]["budget"] not in BUDGET_NAMES):
         raise CalibrationFileError(path, "provenance.budget",
                                    f"must be one of {', '.join(BUDGET_NAMES)}")
     return data
@@ -114,33 +146,51 @@ def _reject_constant(token: str) -> float:
     raise ValueError(f"{token} is not a JSON number")
 
 
+_MAX_INT_DIGITS = 4300  # Python's own limit on reading an integer from text
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {digits} digits")
+    return int(text)
+
+
+def _read_json(path: str | os.PathLike) -> Any:
+    """The JSON document of a calibration file; CalibrationFileError for anything else."""
+    try:
+        text, _ = read_text(path, MAX_CALIBRATION_BYTES, "calibration file")
+    except InputFileError as exc:
+        raise CalibrationFileError(exc.path, "", exc.message) from None
+    problem = json_nesting_problem(text)
+    if problem is not None:
+        raise CalibrationFileError(path, "", f"not valid JSON: {problem}")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+    except RecursionError:  # the pre-scan should have caught it; never a traceback
+        raise CalibrationFileError(path, "", "not valid JSON: nested too deeply") from None
+    except ValueError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise CalibrationFileError(path, "", f"not valid JSON ({first})") from None
+
+
 def load_measured(path: str | os.PathLike) -> dict:
     """Read and validate a calibration JSON file.
 
-    Raises CalibrationFileError for a missing or unreadable file, text that is not JSON
-    (NaN/Infinity included), and missing, non-numeric or non-finite fields.
+    Raises CalibrationFileError for a missing, unreadable or non-regular file (a device, a
+    pipe), one over MAX_CALIBRATION_BYTES, text that is not JSON (NaN/Infinity included) or
+    nests deeper than ixsim.sim.inputfiles.MAX_NESTING, and missing, non-numeric, non-finite
+    fields or an interval with low above high.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CalibrationFileError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CalibrationFileError(path, "", f"cannot read ({exc.__class__.__name__})") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        raise CalibrationFileError(path, "", f"not valid JSON ({first})") from None
-    return validate(data, path)
+    return validate(_read_json(path), path)
 
 
 def stored_budget(path: str | os.PathLike) -> str | None:
-    """provenance.budget of an existing file, or None when absent or unreadable."""
+    """provenance.budget of an existing file, or None when absent, unreadable or not a
+    calibration file (read with the same limits as load_measured: never hangs)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        budget = data["provenance"]["budget"]
-    except (OSError, ValueError, KeyError, TypeError):
+        budget = _read_json(path)["provenance"]["budget"]
+    except (CalibrationFileError, KeyError, TypeError):
         return None
     return budget if isinstance(budget, str) else None
 

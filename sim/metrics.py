@@ -39,7 +39,14 @@ def first_time_at_least(world: dict[str, np.ndarray], column: str, level: float)
 
 
 def peak_growth_oom_per_year(time: np.ndarray, flop: np.ndarray, window_years: float = 1.0) -> float:
-    """Largest rise of log10 ``flop`` over any trailing window of ``window_years`` (OOM/year)."""
+    """Largest rise of log10 ``flop`` over any trailing window of ``window_years`` (OOM/year),
+    over the rows where ``flop`` > 0 (before any lab enters it is 0); 0 if there are none."""
+    keep = flop > 0
+    if not keep.all():
+        first = int(np.argmax(keep)) if keep.any() else len(flop)
+        time, flop = time[first:], flop[first:]
+        if len(time) < 2:
+            return 0.0
     logf = np.log10(flop)
     span = time[-1] - time[0]
     if span <= 0:

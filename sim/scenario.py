@@ -28,6 +28,8 @@ from pydantic import (BaseModel, Field, PrivateAttr, StringConstraints, Validati
                       model_validator)
 
 from ixsim.sim.calibration import overlay
+from ixsim.sim.inputfiles import (MAX_KEY_PARTS, MAX_NESTING, FileIdentity, InputFileError,
+                                  read_text, toml_nesting_problem)
 from ixsim.sim.measured import CalibrationFileError
 from ixsim.sim.schema.actors import (DEFAULT_STRATEGIES, ExportControl, LabSpec, Networks,
                                      RegulatorSpec, Responses, Risk, Strategy, merge_strategies)
@@ -36,12 +38,19 @@ from ixsim.sim.schema.world import (DEFAULT_TASKS, Capability, Hardware, Investm
                                     Meta, Scaling, Software, TaskCategory)
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_set_options", "resolve_scenario",
-           "scenario_names", "parse_scenario", "field_table", "SCENARIOS_DIR", "MAX_SCENARIO_BYTES"]
+           "scenario_names", "parse_scenario", "field_table", "SCENARIOS_DIR", "MAX_SCENARIO_BYTES",
+           "MAX_EXTENDS_DEPTH", "MAX_LAB_STEPS"]
 
 # sim/ sits at the top of the source tree, beside scenarios/
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 MAX_SCENARIO_BYTES = 1_000_000  # refuse files over 1 MB: scenarios are hand-written, never that big
-MAX_EXTENDS_DEPTH = 8  # scenario chains deeper than this are surely a mistake
+MAX_EXTENDS_DEPTH = 8  # at most 8 extends in a chain (9 files): deeper is surely a mistake
+# The supported scale: labs x agent steps, steps = (end_year - start_year) x steps_per_year.
+# 1,000 labs at monthly steps over 22 years is 264,000 lab-steps, about 30 s and 1 GB; the
+# baseline is 3 x 264 = 792. Time and memory grow in proportion (1,000 labs at 365 steps a year,
+# 8 million lab-steps, ran past 300 s and 8.5 GB), so a scenario beyond this is refused.
+MAX_LAB_STEPS = 300_000
+MAX_PROBLEM_LINES = 50  # a file with more problems shows the first 50 and a count of the rest
 
 
 class ScenarioError(Exception):
@@ -55,10 +64,14 @@ class ScenarioError(Exception):
 
     def lines(self) -> list[str]:
         out = []
-        for path, message, got in self.problems:
+        for path, message, got in self.problems[:MAX_PROBLEM_LINES]:
+            path = path if len(path) <= 120 else path[:100] + "..."  # a 20,000-part --set path
             where = f"{self.source}: {path}: " if path else f"{self.source}: "
             tail = "" if got is _NO_VALUE else f" (got {_show(got)})"
             out.append(f"error: {where}{message}{tail}")
+        if len(self.problems) > MAX_PROBLEM_LINES:
+            out.append(f"error: {self.source}: {len(self.problems) - MAX_PROBLEM_LINES} more "
+                       "problems not shown")
         return out
 
 
@@ -66,6 +79,9 @@ _NO_VALUE = object()
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, int) and value.bit_length() > 200:  # str() of 4,300+ digits fails
+        digits = len(str(abs(value))) if value.bit_length() < 14_000 else "over 4,000"
+        return f"an integer of {digits} digits"
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -74,6 +90,12 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to a misspelt ``word``, or None when none is close."""
     close = difflib.get_close_matches(word, list(candidates), n=1)
     return close[0] if close else None
+
+
+def _year(value: float) -> str:
+    """A decimal year to four places, without trailing zeros: 2030.0, 2030.0833."""
+    text = f"{value:.4f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def _default_labs() -> list[LabSpec]:
@@ -136,6 +158,23 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
+        meta = self.meta
+        exact = (meta.end_year - meta.start_year) * meta.steps_per_year
+        steps = max(1, round(exact))  # as the model counts them (sim/model.py)
+        if abs(exact - round(exact)) > 1e-6:
+            # the model would round the span to whole steps and end elsewhere without a word
+            per = "1 step a year" if meta.steps_per_year == 1 else (
+                f"{meta.steps_per_year} steps a year")
+            below = meta.start_year + math.floor(exact) / meta.steps_per_year
+            above = meta.start_year + math.ceil(exact) / meta.steps_per_year
+            raise ValueError(f"meta.end_year: {meta.end_year} is not a whole number of steps from "
+                             f"meta.start_year {meta.start_year} at {per} (the nearest ends are "
+                             f"{_year(below)} and {_year(above)})")
+        if len(self.labs) * steps > MAX_LAB_STEPS:
+            raise ValueError(f"labs: {len(self.labs)} labs x {steps} steps = "
+                             f"{len(self.labs) * steps:,} lab-steps exceeds the supported "
+                             f"{MAX_LAB_STEPS:,}; use fewer labs, fewer meta.steps_per_year or a "
+                             "shorter span")
         names = [t.name for t in self.tasks]
         if len(set(names)) != len(names):
             raise ValueError("tasks: names must be unique")
@@ -187,21 +226,34 @@ class Scenario(Strict):
 # Dotted paths into the schema: "labs[0].shares.training"
 
 
-_SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
+# ASCII only: \d and str.isdigit() also take other scripts' digits ("labs[\u0661]" is not labs[1])
+_SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[[0-9]+\])*)")
+_INDEX = re.compile(r"[0-9]+")
+
+
+def _index(text: str) -> int:
+    if len(text) > 9:
+        raise ValueError(f"index {text[:20]}{'...' if len(text) > 20 else ''} is too large")
+    return int(text)
 
 
 def _parse_path(path: str) -> list[str | int]:
-    """Split ``labs[0].shares.training`` (or ``labs.0.shares.training``) into keys and indices."""
+    """Split ``labs[0].shares.training`` (or ``labs.0.shares.training``) into keys and indices.
+    Raises ValueError for anything else, a path of more than MAX_KEY_PARTS parts among them."""
+    raw_parts = path.strip().split(".")
+    if len(raw_parts) > MAX_KEY_PARTS:
+        raise ValueError(f"a dotted path has at most {MAX_KEY_PARTS} parts; this one has "
+                         f"{len(raw_parts):,}")
     parts: list[str | int] = []
-    for raw in path.strip().split("."):
-        if raw.isdigit():
-            parts.append(int(raw))
+    for raw in raw_parts:
+        if _INDEX.fullmatch(raw):
+            parts.append(_index(raw))
             continue
-        m = _SEGMENT.match(raw)
+        m = _SEGMENT.fullmatch(raw)
         if not m:
             raise ValueError("not a dotted field path")
         parts.append(m.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+        parts.extend(_index(i) for i in re.findall(r"\[([0-9]+)\]", m.group(2)))
     return parts
 
 
@@ -284,8 +336,23 @@ def _problems_from(err: ValidationError) -> list[tuple[str, str, Any]]:
             got = _NO_VALUE
         if e["type"] == "finite_number":
             msg = "must be a finite number"
+        elif e["type"] in ("float_type", "int_type") and isinstance(got, str):
+            if _looks_numeric(got):  # types are strict: '1.2' is text, 1.2 a number
+                msg += ", not a string: write the number without quotes"
+        elif e["type"] in ("float_type", "int_type") and isinstance(got, bool):
+            msg += ", not true or false"
+        elif e["type"] == "float_type" and isinstance(got, int):
+            msg = "must be a finite number"  # an integer past 1.8e308
         problems.append((_dotted(loc), msg, got))
     return problems
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.strip().replace("_", ""))
+    except ValueError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,11 +360,31 @@ def _problems_from(err: ValidationError) -> list[tuple[str, str, Any]]:
 
 
 def _parse_value(text: str) -> Any:
-    """Parse an override value as a TOML literal (number, bool, string, array), else a string."""
+    """Parse an override value as one TOML literal (number, bool, string, array, inline table),
+    else keep the text as a string (``meta.name=x y``); the schema then checks its type as
+    strictly as a file's (``'1.2'`` is a string, refused for a number). Raises ValueError for
+    text that could smuggle in more than one value (a line break) or nests too deeply."""
+    if "\n" in text or "\r" in text:
+        raise ValueError("a value is one TOML literal on one line (this one holds a line break)")
+    if toml_nesting_problem(f"v = {text}") is not None:
+        raise ValueError(f"a value may nest at most {MAX_NESTING} levels of [ and {{")
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        doc = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:  # the pre-scan should have caught it
+        raise ValueError(f"a value may nest at most {MAX_NESTING} levels of [ and {{") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ValueError(_toml_value_problem(exc)) from None
+    if list(doc) != ["v"]:
+        raise ValueError("a value is one TOML literal")
+    return doc["v"]
+
+
+def _toml_value_problem(exc: ValueError) -> str:
+    if "integer string conversion" in str(exc):
+        return "an integer has more than 4,300 digits"
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
 
 
 def parse_set_options(items: Sequence[str]) -> dict[str, Any]:
@@ -314,21 +401,28 @@ def parse_set_options(items: Sequence[str]) -> dict[str, Any]:
         if not sep or not path.strip():
             problems.append(("", "expected dotted.path=value", item))
             continue
-        out[path.strip()] = _parse_value(text.strip())
+        try:
+            out[path.strip()] = _parse_value(text.strip())
+        except ValueError as exc:
+            problems.append((path.strip(), str(exc), text.strip()))
     if problems:
         raise ScenarioError("--set", problems)
     return out
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, depth: int = 0) -> Any:
     """Python values for numpy scalars and arrays (np.float64, np.int64, np.bool_), tuples and
-    nested containers; numpy itself is not imported."""
+    nested containers; numpy itself is not imported. Raises ValueError past MAX_NESTING levels."""
+    if depth > MAX_NESTING:
+        raise ValueError(f"a value may nest at most {MAX_NESTING} levels of lists and tables")
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
-        return value.tolist()
+        value = value.tolist()  # an array becomes nested lists: checked below
+        if not isinstance(value, list):
+            return value
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, depth + 1) for v in value]
     return value
 
 
@@ -355,7 +449,11 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any],
     problems: list[tuple[str, str, Any]] = []
     overridden: set[str] = set()
     for path, raw in overrides.items():
-        value = _plain(raw)
+        try:
+            value = _plain(raw)
+        except ValueError as exc:
+            problems.append((str(path), str(exc), _NO_VALUE))
+            continue
         try:
             keys = _parse_path(str(path))
             _walk(keys)
@@ -387,49 +485,53 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any],
 
 
 def _check_finite(value: Any, path: str, problems: list[tuple[str, str, Any]]) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        problems.append((path, "must be a finite number", value))
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _check_finite(v, f"{path}.{k}" if path else str(k), problems)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_finite(v, f"{path}[{i}]", problems)
+    """Append a problem for each NaN or infinity in ``value``: a walk with its own stack, so
+    that no nesting the reader lets through can exhaust Python's."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            problems.append((where, "must be a finite number", item))
+        elif isinstance(item, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), v)
+                         for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item))))
 
 
-def _read_toml(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a TOML file with the checks of a careful loader: size, encoding, syntax, NaN/inf."""
+def _read_toml(path: str | os.PathLike) -> tuple[dict[str, Any], FileIdentity]:
+    """Read a TOML file with the checks of a careful loader: a regular file (never a device or a
+    pipe) of at most MAX_SCENARIO_BYTES, UTF-8, nesting within MAX_NESTING levels and
+    MAX_KEY_PARTS key parts (before tomllib, which recurses), syntax, NaN/inf, and at least one
+    setting. Returns the data and the file's identity (for extends loops)."""
+    try:
+        text, identity = read_text(path, MAX_SCENARIO_BYTES, "scenario file")
+    except InputFileError as exc:
+        raise ScenarioError(exc.path, [("", exc.message, _NO_VALUE)]) from None
     source = str(path)
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise ScenarioError(source, [("", "file not found", _NO_VALUE)]) from None
-    except OSError as exc:
-        raise ScenarioError(source, [("", f"cannot read file: {exc.strerror}",
-                                      _NO_VALUE)]) from None
-    if p.is_dir():
-        raise ScenarioError(source, [("", "is a directory, not a scenario file", _NO_VALUE)])
-    if size > MAX_SCENARIO_BYTES:
-        raise ScenarioError(source, [("", f"file is too large ({size} bytes; the limit is "
-                                          f"{MAX_SCENARIO_BYTES})", _NO_VALUE)])
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(source, [("", f"not UTF-8 text (byte {exc.start})",
-                                      _NO_VALUE)]) from None
-    if not text.strip():
-        raise ScenarioError(source, [("", "file is empty", _NO_VALUE)])
+    problem = toml_nesting_problem(text)
+    if problem is not None:
+        raise ScenarioError(source, [("", f"not valid TOML: {problem}", _NO_VALUE)])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [("", f"not valid TOML: {exc}", _NO_VALUE)]) from None
+    except RecursionError:  # the pre-scan should have caught it: never a traceback
+        raise ScenarioError(source, [("", "not valid TOML: nested too deeply",
+                                      _NO_VALUE)]) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ScenarioError(source, [("", f"not valid TOML: {_toml_value_problem(exc)}",
+                                      _NO_VALUE)]) from None
+    if not data:
+        # An empty file and one holding only comments are alike refused: both are far more
+        # likely a truncated or wrong file than a wish for every default, and the defaults are
+        # one line away ([meta] name = "defaults").
+        raise ScenarioError(source, [("", "file holds no settings", _NO_VALUE)])
     problems: list[tuple[str, str, Any]] = []
     _check_finite(data, "", problems)
     if problems:
         raise ScenarioError(source, problems)
-    return data
+    return data, identity
 
 
 def _merge_tables(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -443,21 +545,42 @@ def _merge_tables(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_with_parents(path: Path, chain: list[Path]) -> dict[str, Any]:
-    """Read a scenario; ``extends = "other.toml"`` (relative to it) supplies what it leaves out."""
-    data = _read_toml(path)
+class _ChainTooDeep(ScenarioError):
+    """Reported against the first file of the chain as it is, not wrapped at every level."""
+
+
+def _read_with_parents(path: Path) -> dict[str, Any]:
+    """Read a scenario; ``extends = "other.toml"`` (relative to it) supplies what it leaves out,
+    through at most MAX_EXTENDS_DEPTH extends. A parent that cannot be read is reported as
+    ``FILE: extends: PARENT: problem``."""
+    data, identity = _read_toml(path)
+    return _extend(path, data, (identity,), path)
+
+
+def _extend(path: Path, data: dict[str, Any], seen: tuple[FileIdentity, ...],
+            first: Path) -> dict[str, Any]:
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent:
         raise ScenarioError(str(path), [("extends", "must be a file name", parent)])
-    target = (path.parent / parent).resolve()
-    if target in chain or target == path.resolve() or len(chain) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(str(path), [("extends", "scenarios extend each other in a loop",
-                                         parent)])
+    target = path.parent / parent
     try:
-        base = _read_with_parents(target, [*chain, path.resolve()])
+        base, identity = _read_toml(target)
+        if identity in seen:
+            raise ScenarioError(str(path), [("extends", "scenarios extend each other in a loop",
+                                             parent)])
+        if len(seen) > MAX_EXTENDS_DEPTH:
+            raise _ChainTooDeep(str(first), [(
+                "extends", f"the chain of extends is too deep: the limit is {MAX_EXTENDS_DEPTH} "
+                           f"extends, and the {len(seen)}th is {path}: extends = {parent!r}",
+                _NO_VALUE)])
+        base = _extend(target, base, (*seen, identity), first)
+    except _ChainTooDeep:
+        raise
     except ScenarioError as exc:
+        if exc.source == str(path):
+            raise
         raise ScenarioError(str(path), [("extends", f"{line.removeprefix('error: ')}", _NO_VALUE)
                                         for line in exc.lines()]) from None
     return _merge_tables(base, data)
@@ -478,8 +601,8 @@ def resolve_scenario(path_or_name: str | os.PathLike) -> Path:
     named = SCENARIOS_DIR / f"{text}.toml"
     if named.is_file():
         return named
-    if Path(text).is_file():  # a scenario file without the .toml suffix
-        return Path(text)
+    if os.path.lexists(text):  # a file without the .toml suffix; the reader says if it is not
+        return Path(text)       # a regular file (a pipe, a device, a directory, a link loop)
     names = scenario_names()
     close = _did_you_mean(text, names)
     hint = f"; did you mean {close}?" if close else ""
@@ -516,7 +639,7 @@ def load_scenario(path_or_name: str | os.PathLike, overrides: Mapping[str, Any] 
     overrides = dict(overrides or {})
     path = resolve_scenario(path_or_name)
     source = str(path)
-    data = _read_with_parents(path, [])
+    data = _read_with_parents(path)
     keep = set()
     for key in overrides:
         try:
@@ -530,9 +653,8 @@ def load_scenario(path_or_name: str | os.PathLike, overrides: Mapping[str, Any] 
     try:
         data, sources = overlay(data, path, None if calibration is None else Path(calibration),
                                 wanted=calibration is not None or mode == "measured", keep=keep)
-    except CalibrationFileError as exc:
-        raise ScenarioError(source, [("calibration", str(exc).removeprefix("error: "),
-                                      _NO_VALUE)]) from None
+    except CalibrationFileError as exc:  # the calibration file's problem, not the scenario's
+        raise ScenarioError(exc.path, [(exc.field, exc.message, _NO_VALUE)]) from None
     scenario = parse_scenario(data, source)
     scenario._calibration_source = sources
     return with_overrides(scenario, overrides, overrides_label) if overrides else scenario

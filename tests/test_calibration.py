@@ -91,10 +91,32 @@ def test_bad_calibration_files_are_one_line_errors(tmp_path, content, needle, ca
         path.write_text(content)
     with pytest.raises(ScenarioError) as info:
         load_scenario(BASELINE, calibration=path)
-    (line,) = info.value.lines()
-    assert line.startswith(f"error: {BASELINE}: calibration: ") and needle in line
+    (line,) = info.value.lines()  # the calibration file's problem, named against it
+    assert line.startswith(f"error: {path}: ") and needle in line and str(BASELINE) not in line
     code = main(["run", str(BASELINE), "--calibration", str(path), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and needle in err[0]
     assert not (tmp_path / "o").exists()
 
+
+
+def test_values_outside_the_scenario_range_are_the_calibration_files_error(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(measured_doc(beta=2.1)))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, calibration=path)
+    assert info.value.source == str(path)
+    assert info.value.lines() == [f"error: {path}: scaling.beta.value: 2.1 is outside the "
+                                  "scenario's range 0.01..2 for scaling.beta"]
+    # an override of the field wins over the file, so its value is not used and not checked
+    spec = load_scenario(BASELINE, {"scaling.beta": 0.3}, calibration=path)
+    assert spec.scaling.beta == 0.3
+
+
+def test_a_missing_default_file_says_why_it_is_read(tmp_path):
+    shutil.copy(BASELINE, tmp_path / "baseline.toml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "baseline.toml", {"calibration": "measured"})
+    (line,) = info.value.lines()
+    assert line.startswith(f"error: {tmp_path / 'calibration' / 'measured.json'}: file not found "
+                           '(calibration = "measured" reads it; make it with ixsim calibrate')

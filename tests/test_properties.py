@@ -51,7 +51,7 @@ def scenarios(draw, min_growth: float = 0.6, min_end: float = 2024.0, max_oom: f
     for lab in labs:
         lab["jurisdiction"] = draw(st.sampled_from(jurisdictions))
     data = {
-        "meta": {"name": "random", "end_year": draw(st.floats(min_end, 2045.0))},
+        "meta": {"name": "random", "end_year": draw(st.integers(round(min_end * 12), 2045 * 12)) / 12},
         "software": {
             "returns_r": draw(st.floats(0.3, 4.0)),
             "beta": draw(st.floats(0.05, 2.0)),

@@ -101,12 +101,13 @@ def test_unknown_key_wrong_type_and_range_are_one_line_each(tmp_path):
 
 
 @pytest.mark.parametrize("text,needle", [
-    ("", "file is empty"),
+    ("", "file holds no settings"),
+    ("# only a comment\n\n", "file holds no settings"),
     ("x = [", "not valid TOML"),
     (b"\xff\xfe[meta]", "not UTF-8"),
     ("[software]\nreturns_r = nan\n", "software.returns_r: must be a finite number (got nan)"),
     ("[hardware]\ndepreciation_per_year = inf\n", "must be a finite number (got inf)"),
-    ("[strategies.x.shares]\ntraining = 0.9\n", "strategies.x.shares: shares must sum"),
+    ("[strategies.x.shares]\ntraining = 0.9\n", "strategies.x.shares: must sum to 1"),
     ("[[labs]]\nname = 'a'\nstrategy = 'nope'\n", "labs[0].strategy: unknown strategy 'nope'"),
     ("[[labs]]\nname = 'a'\n[[labs]]\nname = 'a'\n", "labs: names must be unique"),
     ("[meta]\nstart_year = 2030\nend_year = 2025\n", "meta.end_year: must be after start_year"),
@@ -255,3 +256,78 @@ def test_the_scenario_loader_does_not_import_the_training_package():
             "print(any(m.startswith('ixsim.training') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_set_values_are_one_toml_literal_checked_as_strictly_as_a_file():
+    with pytest.raises(ScenarioError) as info:
+        parse_set_options(["meta.name='x'\nbogus=1", "a=" + "[" * 100 + "]" * 100])
+    assert info.value.lines() == [
+        "error: --set: meta.name: a value is one TOML literal on one line (this one holds a "
+        "line break) (got \"'x'\\nbogus=1\")",
+        "error: --set: a: a value may nest at most 64 levels of [ and { (got '" + "[" * 56 + "...)"]
+    for path, value, needle in [
+        ("software.returns_r", "1.2", "input should be a valid number, not a string"),
+        ("meta.steps_per_year", True, "input should be a valid integer, not true or false"),
+        ("meta.start_year", False, "input should be a valid number"),
+        ("tasks[6].review", 1, "input should be a valid boolean"),
+    ]:
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(BASELINE, {path: value}, overrides_label="--set")
+        (line,) = info.value.lines()
+        assert line.startswith(f"error: --set: {path}: {needle}"), line
+    spec = load_scenario(BASELINE, parse_set_options(["meta.start_year=2024", "meta.end_year=2030"]))
+    assert (spec.meta.start_year, type(spec.meta.start_year)) == (2024.0, float)
+
+
+@pytest.mark.parametrize("path", ["labs[\u0661].name", "labs.\u0661.name", "labs[0]\n.name",
+                                  "labs[0].na\nme", "a" + ".b" * 64])
+def test_paths_take_ascii_indices_and_at_most_64_parts(path):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, {path: "x"})
+    (line,) = info.value.lines()
+    assert "not a dotted field path" in line or "at most 64 parts" in line, line
+
+
+def test_deep_override_values_from_the_api_are_refused_not_a_recursion_error():
+    value: list = []
+    for _ in range(5000):
+        value = [value]
+    with pytest.raises(ScenarioError, match="overrides: labs: a value may nest at most 64"):
+        load_scenario(BASELINE, {"labs": value})
+
+
+def test_end_year_must_be_on_the_step_grid_and_lab_steps_are_bounded():
+    spec = load_scenario(BASELINE, {"meta.end_year": 2030.25, "meta.steps_per_year": 4})
+    assert spec.meta.end_year == 2030.25
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, {"meta.end_year": 2030.3})
+    assert info.value.lines() == [
+        "error: overrides: meta.end_year: 2030.3 is not a whole number of steps from "
+        "meta.start_year 2023.0 at 12 steps a year (the nearest ends are 2030.25 and 2030.3333)"]
+    labs = [{"name": f"l{i}"} for i in range(1000)]
+    assert len(load_scenario(BASELINE, {"labs": labs, "networks.spillover.edges": [],
+                                        "meta.end_year": 2048.0}).labs) == 1000  # 300,000 exactly
+    with pytest.raises(ScenarioError, match=r"labs: 1000 labs x 312 steps = 312,000 lab-steps "
+                                            r"exceeds the supported 300,000"):
+        load_scenario(BASELINE, {"labs": labs, "networks.spillover.edges": [],
+                                 "meta.end_year": 2049.0})
+
+
+def test_extends_chains_of_the_limit_load_and_aliases_of_one_file_are_a_loop(tmp_path):
+    from ixsim.sim.scenario import MAX_EXTENDS_DEPTH
+
+    for i in range(MAX_EXTENDS_DEPTH):
+        (tmp_path / f"c{i}.toml").write_text(f'extends = "c{i + 1}.toml"\n')
+    (tmp_path / f"c{MAX_EXTENDS_DEPTH}.toml").write_text("[meta]\nname = 'end'\n")
+    assert load_scenario(tmp_path / "c0.toml").meta.name == "end"
+    (tmp_path / "alias.toml").symlink_to(tmp_path / "self.toml")
+    (tmp_path / "self.toml").write_text('extends = "alias.toml"\n')
+    (line,) = _errors_of(tmp_path / "self.toml")
+    assert line.endswith("self.toml: extends: scenarios extend each other in a loop "
+                         "(got 'alias.toml')"), line
+
+
+def _errors_of(path: Path) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value.lines()

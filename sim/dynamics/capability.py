@@ -6,12 +6,15 @@ import math
 from collections.abc import Sequence
 
 MINUTES_PER_HOUR = 60.0
+MAX_HORIZON_DOUBLINGS = 900.0  # keeps the horizon inside float range (2^+-1024)
 
 
 def horizon_minutes(log10_effective_flop: float, reference_log10_flop: float,
                     reference_minutes: float, oom_per_doubling: float) -> float:
     """METR-style 50% time horizon (minutes): doubles every ``oom_per_doubling`` OOM of compute."""
     doublings = (log10_effective_flop - reference_log10_flop) / oom_per_doubling
+    # 2^900 (~1e271) is beyond any task length either way; the clamp keeps extreme mappings finite
+    doublings = max(-MAX_HORIZON_DOUBLINGS, min(doublings, MAX_HORIZON_DOUBLINGS))
     return reference_minutes * 2.0 ** doublings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -26,12 +26,38 @@ class Shares(Strict):
     deployment: float = param(0.25, 0.0, 1.0, "fraction", assumption="serving customers",
                               description="share of compute serving external users")
 
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> Shares:
-        total = self.training + self.experiments + self.internal_inference + self.deployment
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sum_to_one(cls, data: Any, handler: Any) -> Shares:
+        shares = handler(data)
+        total = shares.training + shares.experiments + shares.internal_inference + (
+            shares.deployment)
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"shares must sum to 1 (they sum to {total:.6g})")
-        return self
+            # say which shares were given and where the others came from: a table that gives
+            # only training = 1.0 sums to 1.6 with the other three's defaults
+            names = list(type(shares).model_fields)
+            given = [n for n in names if isinstance(data, dict) and n in data
+                     and n not in getattr(data, "inherited", ())]
+            value = {n: str(round(getattr(shares, n), 6)) for n in names}
+            if not isinstance(data, dict) or len(given) == len(names):
+                parts = ", ".join(f"{n} {value[n]}" for n in names)
+            else:
+                origin = getattr(data, "origin", "the defaults")
+                said = ", ".join(f"{n} {value[n]}" for n in given) + " given" if given else (
+                    "none given")
+                rest = ", ".join(f"{n} {value[n]}" for n in names if n not in given)
+                parts = f"{said}; {rest} from {origin}"
+            raise ValueError(f"must sum to 1 (got {total:.6g}: {parts})")
+        return shares
+
+
+class _MergedShares(dict):
+    """A strategy's shares table with the keys it ``inherited`` from a built-in strategy named in
+    ``origin``, for the message when they do not sum to 1."""
+
+    def __init__(self, values: dict, inherited: set[str], origin: str):
+        super().__init__(values)
+        self.inherited, self.origin = inherited, origin
 
 
 class Strategy(Strict):
@@ -88,9 +114,12 @@ def merge_strategies(raw: object) -> dict:
     for name, over in raw.items():
         base = merged.get(name, {})
         if isinstance(over, dict) and isinstance(base, dict):
-            merged[name] = {**base, **over,
-                            **({"shares": {**base.get("shares", {}), **over["shares"]}}
-                               if isinstance(over.get("shares"), dict) and base else {})}
+            shares = over.get("shares")
+            if isinstance(shares, dict) and base:
+                inherited = set(base.get("shares", {})) - set(shares)
+                shares = _MergedShares({**base.get("shares", {}), **shares}, inherited,
+                                       f"the built-in {name} strategy")
+            merged[name] = {**base, **over, **({"shares": shares} if shares is not None else {})}
         else:
             merged[name] = over
     return merged
@@ -101,7 +130,7 @@ class LabSpec(Strict):
     jurisdiction: str = Field("US", min_length=1, max_length=40)
     strategy: str = Field("frontier", min_length=1, description="name of a strategy")
     compute_flop_per_s: float = param(
-        5e18, 0.0, 1e40, "FLOP/s (effective)",
+        5e18, 1.0, 1e40, "FLOP/s (effective)",  # > 0: a lab's pace is the growth of ln(stock)
         assumption="frontier lab: a run of run_months at the training share starting in 2023.0 "
                    "reproduces the CAL-4b frontier run",
         description="compute stock at start_year (or at entry), utilisation included")

@@ -22,7 +22,9 @@ def param(default: Any, lo: float, hi: float, units: str, *, source: str = "",
 
 
 class Strict(BaseModel):
-    """Base for every scenario section: unknown keys and NaN/inf are errors, and a validated
-    section is immutable (``model_copy(update=...)`` or a new validation makes a changed one)."""
+    """Base for every scenario section: unknown keys and NaN/inf are errors, types are strict
+    (``true`` is never the number 1, ``'1.2'`` never the number 1.2; an integer for a float
+    field is fine), and a validated section is immutable (``model_copy(update=...)`` or a new
+    validation makes a changed one)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, strict=True)

@@ -121,3 +121,40 @@ def test_loading_a_calibration_does_not_import_jax_or_the_training_loop():
             "print('jax' in sys.modules, any(m.startswith('ixsim.training') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_huge_integers_and_reversed_intervals_name_the_field(tmp_path):
+    text = json.dumps(minimal_calibration()).replace('"value": 0.9', '"value": ' + "9" * 400, 1)
+    with pytest.raises(CalibrationFileError, match=r"scaling\.E\.value: must be a finite number "
+                                                   r"\(got an integer of 400 digits\)"):
+        load_measured(_write(tmp_path, text))
+    data = minimal_calibration()
+    data["returns_r"] = {"value": 1.0, "low": 2.0, "high": 0.5}
+    with pytest.raises(CalibrationFileError, match=r"returns_r: low \(2\) is above high \(0\.5\)"):
+        validate(data)
+    data = minimal_calibration()
+    data["recipe_gains"][0].update(low=3.0, high=1.0)
+    with pytest.raises(CalibrationFileError, match=r"recipe_gains\[0\]: low \(3\) is above high"):
+        validate(data)
+
+
+def test_only_regular_files_within_the_limit_are_read(tmp_path):
+    import os
+
+    from ixsim.sim.measured import MAX_CALIBRATION_BYTES
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # never written: opening it for a blocking read would hang
+    with pytest.raises(CalibrationFileError, match="is a named pipe, not a calibration file"):
+        load_measured(fifo)
+    assert stored_budget(fifo) is None
+    with pytest.raises(CalibrationFileError, match="is a device"):
+        load_measured("/dev/zero")
+    big = tmp_path / "big.json"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_CALIBRATION_BYTES + 1)
+    with pytest.raises(CalibrationFileError, match="file is too large"):
+        load_measured(big)
+    deep = _write(tmp_path, "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CalibrationFileError, match="nested deeper than 64 levels"):
+        load_measured(deep)
