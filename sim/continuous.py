@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 from ixsim.sim.dynamics import labour, software
 from ixsim.sim.dynamics.compute import SECONDS_PER_YEAR, balanced_stock, stock_step
-from ixsim.sim.dynamics.growth import LN10, capped_log_growth, phi
+from ixsim.sim.dynamics.growth import LN10, capped_log_growth, phi, soft_max, soft_min
 from ixsim.sim.scenario import Scenario
 
 MAX_DU_PER_SUBSTEP = 0.25  # nats of ln S one sub-step may add (accuracy control when k varies)
 MAX_SUBSTEPS_PER_STEP = 100_000  # guard against a runaway loop, far above any real need
-_MULTIPLIER_FLOOR = 1e-12  # humans-only research input floor (relative), keeps multipliers finite
 
 
 @dataclass(slots=True)
@@ -30,13 +29,13 @@ class LabState:
     humans: float  # human researchers at work
     ln_software: float = 0.0  # ln S, the software level (S = 1 at the start year)
     growth: float = 0.0  # log growth of compute purchases over the last step, 1/year
-    spend0: float = 0.0  # compute spending at entry, USD/year
+    spend0: float = 0.0  # compute spending at the investors' path origin, USD/year
     spend_now: float = 0.0  # compute spending at this step's start, USD/year
     spend_next: float = 0.0  # compute spending at this step's end, USD/year
     revenue: float = 0.0  # USD/year
-    ai_researchers: float = 0.0  # AI researcher-equivalents at work
+    ai_researchers: float = 0.0  # AI researcher-equivalents at work (parallel penalty applied)
     research: float = 1.0  # research input R/R0
-    multiplier: float = 1.0  # software progress rate against the lab's humans alone
+    multiplier: float = 1.0  # software progress rate against the 2023 humans-only rate
     ai_share: float = 0.0  # share of R&D labour done by AI
     unreviewed: float = 0.0  # share of R&D decisions taken without human review
     # the compute split, fractions of the stock (set monthly by the lab's strategy)
@@ -46,9 +45,13 @@ class LabState:
     share_deployment: float = 0.0
     # the deployed system's automation, 0..1 (set when a better system is deployed)
     rnd_automation: float = 0.0  # weighted share of the R&D task categories
-    review_automation: float = 0.0  # share of human review of AI changes
-    economic_automation: float = 0.0  # share of economic tasks
-    entered_year: float = 0.0  # decimal year the lab entered
+    rnd_handover: float = 0.0  # share of R&D work AI does, as humans hand it over (0..1)
+    rnd_handover_target: float = 0.0  # what the deployed system could take over now
+    review_need_target: float = 1.0  # the review share the deployed system leaves to humans
+    review_automation: float = 0.0  # share of the review category's tasks automated
+    review_need: float = 1.0  # share of AI changes a human still reviews (smooth, never 0)
+    economic_automation: float = 0.0  # share of economic work hours automated
+    entered_year: float = 0.0  # decimal year of that origin (entry, or the last capped month)
     prev_ln_capacity: float | None = None  # ln(stock x S) a step ago, for the frontier's pace
 
 
@@ -64,6 +67,7 @@ class Constants:
     log_utilisation_growth: float  # 1/year
     log_utilisation_ceiling: float  # nats
     log_spend_growth: float  # 1/year
+    log_max_spend_growth: float  # fastest rise of one lab's spending (build-out), 1/year
     log_gwp_growth: float  # 1/year
     log_researcher_growth: float  # 1/year
     balanced_growth: float  # log growth of compute purchases on the balanced path, 1/year
@@ -72,14 +76,18 @@ class Constants:
     revenue_reinvestment_share: float
     max_spend_share_of_gwp: float
     value_capture_share: float
+    automated_task_productivity: float
     inference_flop_per_s_per_researcher: float
-    rate_per_year: float  # software growth rate at the start, 1/year
+    rate_per_year: float  # software coefficient: d ln S/dt at R = R0 and S = 1, 1/year
+    reference_rate: float  # the 2023 humans-only software rate (CAL-2), 1/year
     returns_r: float
     beta: float
     research_exponent: float  # lambda = r x beta: d ln(software rate) / d ln R
     labour_weight: float
     compute_rho: float
     review_ratio: float
+    ai_parallel_exponent: float  # N AI copies in parallel do the work of N^this researchers
+    handover_efolds_per_step: float  # largest fall of ln(human share of work) in one step
     task_rho: float
     ln_software_ceiling: float  # nats
     reference_log10_flop: float
@@ -111,6 +119,7 @@ class Constants:
             log_utilisation_growth=log_util,
             log_utilisation_ceiling=hw.utilisation_ceiling_oom * LN10,
             log_spend_growth=log_spend,
+            log_max_spend_growth=math.log(inv.max_spend_growth_per_year),
             log_gwp_growth=math.log(inv.gwp_growth_per_year),
             log_researcher_growth=math.log(lab.researcher_growth_per_year),
             balanced_growth=log_spend + log_pp + log_util,
@@ -119,14 +128,18 @@ class Constants:
             revenue_reinvestment_share=inv.revenue_reinvestment_share,
             max_spend_share_of_gwp=inv.max_spend_share_of_gwp,
             value_capture_share=inv.value_capture_share,
+            automated_task_productivity=inv.automated_task_productivity,
             inference_flop_per_s_per_researcher=lab.inference_flop_per_s_per_researcher,
-            rate_per_year=sw.rate_per_year,
+            rate_per_year=software_coefficient(sc),
+            reference_rate=sw.rate_per_year,
             returns_r=sw.returns_r,
             beta=sw.beta,
             research_exponent=sw.returns_r * sw.beta,
             labour_weight=sw.labour_weight,
             compute_rho=sw.compute_rho,
             review_ratio=lab.review_ratio,
+            ai_parallel_exponent=lab.ai_parallel_exponent,
+            handover_efolds_per_step=lab.handover_efolds_per_year / sc.meta.steps_per_year,
             task_rho=lab.task_rho,
             ln_software_ceiling=sw.ceiling_oom * LN10,
             reference_log10_flop=math.log10(cap.reference_training_flop),
@@ -138,6 +151,41 @@ class Constants:
             export_controls=tuple(sc.export_controls),
             espionage=sc.networks.espionage,
         )
+
+
+def software_coefficient(sc: Scenario) -> float:
+    """The coefficient a of d ln S/dt = a (R/R0)^lambda S^-beta (1/year) at which the reference
+    lab's humans-only path averages ``software.rate_per_year`` over ``fit_window_years``.
+
+    Before automation research input follows its inputs: labour grows with the talent pool,
+    experiment compute with the balanced compute path, so R(t)/R0 is known in closed form.
+    With v = S^beta, dv/dt = beta a (R/R0)^lambda: ln S(T) = ln(1 + beta a I(T)) / beta,
+    I(T) = integral of (R/R0)^lambda over [0, T]. Setting ln S(T) = rate T gives a. So every
+    r, beta, labour weight and compute bottleneck passes through the observed rate (CAL-2).
+    """
+    sw = sc.software
+    window = sw.fit_window_years
+    if window <= 0.0 or sw.rate_per_year <= 0.0:
+        return sw.rate_per_year
+    g_labour = math.log(sc.labour.researcher_growth_per_year)
+    g_compute = (math.log(sc.investment.spend_growth_per_year)
+                 + math.log(sc.hardware.price_performance_growth_per_year)
+                 + math.log(sc.hardware.utilisation_growth_per_year))
+    lam = sw.returns_r * sw.beta
+    n = 64  # Simpson intervals: the integrand is smooth, error ~1e-9 relative
+    h = window / n
+    total = 0.0
+    for i in range(n + 1):
+        t = i * h
+        ratio = labour.research_input(math.exp(g_labour * t), math.exp(g_compute * t),
+                                      sw.labour_weight, sw.compute_rho)[0]
+        weight = 1 if i in (0, n) else (4 if i % 2 else 2)
+        total += weight * ratio ** lam
+    integral = total * h / 3.0
+    target = sw.rate_per_year * window
+    if sw.beta * target < 1e-12:
+        return target / integral
+    return math.expm1(sw.beta * target) / (sw.beta * integral)
 
 
 # -- prices and money ---------------------------------------------------------------------------
@@ -172,25 +220,30 @@ def export_stock_cap(c: Constants, jurisdiction: str, year: float) -> float:
     return cap
 
 
-def gwp(c: Constants, year: float) -> float:
-    """Gross world product (USD/year) without AI feedback."""
-    return c.gwp_usd_2023 * math.exp(c.log_gwp_growth * (year - c.start_year))
+def gwp(c: Constants, year: float, automated_hours: float = 0.0) -> float:
+    """Gross world product (USD/year): the pre-AI trend raised by automation of a share
+    ``automated_hours`` of work hours, each automated hour ``automated_task_productivity`` times
+    as productive (Amdahl's form: 1 / ((1 - e) + e / x))."""
+    base = c.gwp_usd_2023 * math.exp(c.log_gwp_growth * (year - c.start_year))
+    e = automated_hours
+    return base / ((1.0 - e) + e / c.automated_task_productivity) if e > 0.0 else base
 
 
-def spend_rule(c: Constants, state: LabState, year: float) -> float:
-    """Compute spending (USD/year): investor-driven growth until reinvested revenue exceeds it,
-    capped at a share of gross world product."""
+def spend_rule(c: Constants, state: LabState, year: float, world_product: float) -> float:
+    """Compute spending (USD/year): the investors' path or reinvested revenue, whichever is larger
+    (smoothly: investors already fund against expected revenue, so the two are not added),
+    saturating smoothly at what funders and hyperscalers can supply (a share of GWP)."""
     base = state.spend0 * math.exp(c.log_spend_growth * (year - state.entered_year))
-    wanted = max(base, c.revenue_reinvestment_share * state.revenue)
-    cap = c.max_spend_share_of_gwp * gwp(c, year)
-    return wanted if wanted < cap else cap
+    wanted = soft_max(base, c.revenue_reinvestment_share * state.revenue)
+    return soft_min(wanted, c.max_spend_share_of_gwp * world_product)
 
 
-def update_revenue(c: Constants, states: list[LabState], year: float) -> None:
-    """Revenue (USD/year): the captured value of automated work, split by serving capacity."""
+def update_revenue(c: Constants, states: list[LabState], world_product: float) -> None:
+    """Revenue (USD/year): the captured value of the work hours each lab's system automates,
+    shared by serving capacity among the labs that can do that work."""
     serving = [s.share_deployment * s.stock for s in states]
     total = sum(serving)
-    pool = c.value_capture_share * gwp(c, year)
+    pool = c.value_capture_share * world_product
     for state, serve in zip(states, serving):
         state.revenue = pool * state.economic_automation * serve / total if total > 0 else 0.0
 
@@ -219,11 +272,13 @@ MIN_BALANCED_RATE = 0.01  # 1/year: g + delta floor for a lab's starting balance
 def research_labour(c: Constants, state: LabState, humans: float,
                     ai: float) -> tuple[float, float, float]:
     """Cognitive labour, its elasticity to AI labour, and the AI share of the work."""
-    if state.rnd_automation <= 0.0:  # nothing automated: humans alone (what task_labour returns)
+    if state.rnd_handover <= 0.0:  # nothing automated: humans alone (what task_labour returns)
         return humans, 0.0, 0.0
-    reviewed, e_review = labour.review_limited(ai, humans, state.review_automation, c.review_ratio)
-    total, e_task = labour.task_labour(humans, reviewed, state.rnd_automation, c.task_rho)
-    return total, e_review * e_task, e_task
+    psi = c.ai_parallel_exponent
+    serial = ai ** psi if ai > 0.0 else 0.0  # N copies in parallel do the work of N^psi
+    reviewed, e_review = labour.review_limited(serial, humans, state.review_need, c.review_ratio)
+    total, e_task = labour.task_labour(humans, reviewed, state.rnd_handover, c.task_rho)
+    return total, psi * e_review * e_task, e_task
 
 
 def research(c: Constants, state: LabState, ln_software: float, humans: float, ai_per_s: float,
@@ -240,18 +295,15 @@ def update_research_outputs(c: Constants, state: LabState, humans: float, ai_per
                             compute_ratio: float) -> None:
     """Research input, AI labour, unreviewed share and the progress multiplier, now."""
     state.humans = humans
-    state.ai_researchers = ai_per_s * math.exp(state.ln_software)
+    copies = ai_per_s * math.exp(state.ln_software)
+    state.ai_researchers = copies ** c.ai_parallel_exponent if copies > 0.0 else 0.0
     state.research, _, state.ai_share = research(c, state, state.ln_software, humans, ai_per_s,
                                                  compute_ratio)
-    state.unreviewed = state.ai_share * state.review_automation
-    if state.rnd_automation <= 0.0:  # humans alone already
-        state.multiplier = 1.0
-        return
-    human_only = labour.research_input(humans / c.labour0, compute_ratio, c.labour_weight,
-                                       c.compute_rho)[0]
-    floor = max(human_only, _MULTIPLIER_FLOOR * state.research, 1e-300)
-    state.multiplier = ((state.research / floor) ** c.research_exponent if state.research > 0
-                        else 1.0)
+    state.unreviewed = state.ai_share * (1.0 - state.review_need)
+    # AI 2027's definition: the software progress rate against a fixed 2023 humans-only rate
+    rate = software.growth_rate(c.rate_per_year, state.research, state.ln_software, c.returns_r,
+                                c.beta)
+    state.multiplier = rate / c.reference_rate if c.reference_rate > 0 else 1.0
 
 
 def inference_per_researcher(c: Constants, state: LabState, stock: float) -> float:
@@ -262,6 +314,31 @@ def inference_per_researcher(c: Constants, state: LabState, stock: float) -> flo
 def experiment_compute_ratio(c: Constants, state: LabState, stock: float) -> float:
     """Experiment compute on ``stock`` against the reference lab's at the start."""
     return state.share_experiments * stock / c.compute0
+
+
+def hand_over(c: Constants, state: LabState) -> None:
+    """Move the work humans still do toward what the deployed system leaves them, by at most
+    ``handover_efolds_per_year`` e-folds a year (in log space): organisations hand over review
+    and the last R&D tasks over months, so a much stronger system does not take over at once."""
+    step = c.handover_efolds_per_step
+    state.review_need = _toward_in_logs(state.review_need, state.review_need_target, step)
+    target_left = 1.0 - state.rnd_handover_target
+    if state.rnd_handover_target <= 0.0:
+        state.rnd_handover = 0.0
+    elif state.rnd_handover <= 0.0:  # first automation: a small share, taken over at once
+        state.rnd_handover = state.rnd_handover_target
+    else:
+        state.rnd_handover = 1.0 - _toward_in_logs(1.0 - state.rnd_handover, target_left, step)
+
+
+def _toward_in_logs(value: float, target: float, max_log_step: float) -> float:
+    """``value`` moved toward ``target`` (both > 0) by at most ``max_log_step`` in ln."""
+    if target >= value or value <= 0.0:
+        return target  # more human work (a weaker system, or a lab reset): at once
+    if target <= 0.0:
+        return value * math.exp(-max_log_step)
+    floor = value * math.exp(-max_log_step)
+    return target if target >= floor else floor
 
 
 # -- software -----------------------------------------------------------------------------------
@@ -334,6 +411,10 @@ def advance_lab(c: Constants, state: LabState, jurisdiction: str, year: float, p
         stock_cap = export_stock_cap(c, jurisdiction, year)
         if state.stock >= stock_cap:  # controls: only replace what wears out
             buy_now = buy_next = c.depreciation * stock_cap
+            # investors fund what can be used: the spending path restarts from replacement, so
+            # lifting the cap (a move abroad) builds capacity up at the usual pace, not at once
+            state.spend0 = buy_now * price / p_now
+            state.entered_year = year
     state.growth = (math.log(buy_next / buy_now) / c.dt if buy_now > 0 and buy_next > 0
                     else 0.0)
     end, mid, integral = stock_step(state.stock, buy_now, state.growth, c.depreciation, c.dt)

@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     RELOCATED = "relocated"  # 0; ``jurisdiction`` is the new home
     EVASION = "evasion"  # planned FLOP of the run that ignores the rules
     EVASION_DETECTED = "evasion_detected"  # share of compute seized
+    WEIGHTS_ADOPTED = "weights_adopted"  # effective FLOP of the released system a lab deploys
 
 
 POLICY_EVENTS = (EventKind.POLICY_CHANGE, EventKind.POLICY_REPEAL)

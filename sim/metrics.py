@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 PROGRESS_MILESTONES = (5, 25, 250, 2000)  # AI 2027's multipliers (CAL-9), for comparison
 PAUSE_LEVEL = POLICY_LEVELS.index("pause")
+# event and row times are the same float sums of the step length; a hair of slack (about 0.03 s
+# of a year) keeps a row recorded at the event's step from being missed by rounding
+YEAR_TOLERANCE = 1e-9
 
 
 def first_event_time(events: dict[str, list[Any]], kind: EventKind, *, value: float | None = None,
@@ -27,9 +30,18 @@ def first_event_time(events: dict[str, list[Any]], kind: EventKind, *, value: fl
     return min(times) if times else None
 
 
-def count_events(events: dict[str, list[Any]], *kinds: EventKind) -> int:
-    """How many events have one of ``kinds``."""
-    return sum(1 for k in events["kind"] if k in kinds)
+def count_events(events: dict[str, list[Any]], *kinds: EventKind,
+                 before: float = math.inf) -> int:
+    """How many events have one of ``kinds`` and happen strictly before year ``before``
+    (every one of them by default)."""
+    return sum(1 for t, k in zip(events["time"], events["kind"]) if k in kinds and t < before)
+
+
+def value_at(world: dict[str, np.ndarray], column: str, year: float) -> float:
+    """``column`` in the first recorded row at or after ``year`` (the last row if none)."""
+    time = world["time"]
+    i = min(int(np.searchsorted(time, year - YEAR_TOLERANCE)), len(time) - 1)
+    return float(world[column][i])
 
 
 def first_time_at_least(world: dict[str, np.ndarray], column: str, level: float) -> float | None:
@@ -59,18 +71,42 @@ def peak_growth_oom_per_year(time: np.ndarray, flop: np.ndarray, window_years: f
 
 
 def summary_metrics(result: RunResult) -> dict[str, Any]:
-    """The headline metrics of a run, with its identity (scenario, seed, calibration, version)."""
+    """The headline metrics of a run, with its identity (scenario, seed, calibration, version).
+
+    Milestone years (``*_year``) are decimal years, None when the milestone is not reached by the
+    run's end. Successor training is the headline: when it is not reached the run is censored,
+    ``successor_training_year`` is None and ``censored_at`` holds the end year (read "later than
+    ``censored_at``", never "never"); otherwise ``censored_at`` is None.
+
+    Incidents: ``incidents_per_year`` is all incidents (minor and major) per year of the run;
+    ``major_incidents_before_successor`` counts major incidents strictly before successor training
+    (before the end when censored: then a lower bound); ``major_incident_before_successor`` is
+    that count > 0, so its mean over seeds is the probability of a major incident while humans
+    still train the systems. ``unreviewed_share_at_successor`` is the leader's share of R&D
+    decisions taken without human review when successor training starts (None when censored):
+    at the end of a run it is ~1 in every scenario, at successor training it differs.
+
+    The leader's lead over the runner-up: ``max_leader_lead_oom`` in orders of magnitude of
+    effective compute, ``max_leader_lead_months`` in months of the frontier's progress (the
+    recorder's ``leader_lead_months``). Every value is finite or None (JSON-clean)."""
     world, events = result.world, result.events
     t20 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.2)
     t50 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.5)
     t100 = first_event_time(events, EventKind.RND_AUTOMATION, value=1.0)
+    successor = first_event_time(events, EventKind.SUCCESSOR_TRAINING)
     meta = result.meta
+    end_year = float(world["time"][-1])
+    run_years = end_year - meta["start_year"]
+    incidents = (EventKind.INCIDENT_MINOR, EventKind.INCIDENT_MAJOR)
+    horizon = math.inf if successor is None else successor  # "before successor training"
+    major_before = count_events(events, EventKind.INCIDENT_MAJOR, before=horizon)
     summary = {
         "scenario": meta["scenario"],
         "seed": meta["seed"],
         "start_year": meta["start_year"],
-        "end_year": float(world["time"][-1]),
-        "successor_training_year": first_event_time(events, EventKind.SUCCESSOR_TRAINING),
+        "end_year": end_year,
+        "successor_training_year": successor,
+        "censored_at": end_year if successor is None else None,
         "rnd_automation_20_year": t20,
         "rnd_automation_50_year": t50,
         "rnd_automation_100_year": t100,
@@ -82,19 +118,24 @@ def summary_metrics(result: RunResult) -> dict[str, Any]:
         "final_frontier_effective_flop": float(world["frontier_effective_flop"][-1]),
         "final_rnd_automation": float(world["rnd_automation"][-1]),
         "final_horizon_minutes": float(world["frontier_horizon_minutes"][-1]),
-        "cumulative_risk": float(world["cumulative_risk"][-1]),
         "reported_training_runs": count_events(events, EventKind.RUN_REPORTED),
         "incidents_minor": count_events(events, EventKind.INCIDENT_MINOR),
         "incidents_major": count_events(events, EventKind.INCIDENT_MAJOR),
+        "incidents_per_year": (count_events(events, *incidents) / run_years
+                               if run_years > 0 else None),
+        "major_incidents_before_successor": major_before,
+        "major_incident_before_successor": major_before > 0,
+        "unreviewed_share_at_successor": (None if successor is None else
+                                          value_at(world, "unreviewed_share", successor)),
         "policy_changes": count_events(events, EventKind.POLICY_CHANGE, EventKind.POLICY_REPEAL),
         "first_pause_year": first_event_time(events, EventKind.POLICY_CHANGE, level=PAUSE_LEVEL),
         "treaty_year": first_event_time(events, EventKind.TREATY),
         "relocations": count_events(events, EventKind.RELOCATION_STARTED),
         "evasions": count_events(events, EventKind.EVASION),
         "evasions_detected": count_events(events, EventKind.EVASION_DETECTED),
+        "max_leader_lead_oom": float(world["leader_lead_oom"].max()),
         "max_leader_lead_months": float(world["leader_lead_months"].max()),
         "final_compute_hhi": float(world["compute_hhi"][-1]),
-        "final_unreviewed_share": float(world["unreviewed_share"][-1]),
         "peak_public_concern": float(world["public_concern"].max()),
         "calibration": meta["calibration"],
         "calibration_source": dict(meta["calibration_source"]),

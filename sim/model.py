@@ -52,6 +52,7 @@ class TakeoffModel(mesa.Model):
         self.cum_hazard = 0.0  # integrated incident hazard, dimensionless
         self.pace_oom_per_year = 0.0  # frontier's effective-capacity growth, OOM/year
         self.largest_run = 0.0  # physical FLOP of the largest run finished so far
+        self.world_product = spec.investment.gwp_usd_2023  # USD/year, set each step
         self.rival_gaps: dict[int, float] = {}  # months to the nearest rival, by lab index
         self.treaty_levels: set[int] = set()
         self._active: list[Lab] | None = None
@@ -67,6 +68,7 @@ class TakeoffModel(mesa.Model):
         # the start state's pace: compute on its balanced path plus software at its start rate
         self.pace_oom_per_year = max(0.0, self.constants.balanced_growth
                                      + spec.software.rate_per_year) / LN10
+        self.start_pace = self.pace_oom_per_year  # OOM/year, for leads older than the start
         self.recorder = Recorder(self) if record else None
         self._end_step()
 
@@ -97,9 +99,13 @@ class TakeoffModel(mesa.Model):
         ref = max(present, key=lambda lab: (lab.state.stock, -lab.index))
         c, st = self.constants, ref.state
         per_s = dyn.inference_per_researcher(c, st, st.stock)
+        # a reference lab with no experiment compute (a strategy may give it none) normalises by
+        # the largest experiment compute present instead, so no ratio divides by zero
+        experiments = max(lab.state.share_experiments * lab.state.stock for lab in present)
         self.constants = c = replace(
             c, labour0=max(dyn.research_labour(c, st, st.humans, per_s)[0], 1e-300),
-            compute0=max(st.share_experiments * st.stock, 1e-300))
+            compute0=(st.share_experiments * st.stock if st.share_experiments > 0
+                      else experiments if experiments > 0 else 1.0))
         for lab in self.active_labs:
             self._lab_outputs_now(lab)
         for ctl in self.spec.export_controls:
@@ -145,6 +151,22 @@ class TakeoffModel(mesa.Model):
         self.log_event(EventKind.LAB_ENTERED, lab.index, lab.state.stock,
                        jurisdiction=lab.jurisdiction, detail=f"{lab.spec.strategy} strategy")
 
+    def compute_price(self, lab: Lab) -> float:
+        """Effective FLOP/s one USD buys for ``lab`` now (export controls included)."""
+        c = self.constants
+        return (dyn.price_performance(c, self.year)
+                / dyn.export_price_multiplier(c, lab.jurisdiction, self.year))
+
+    def steps_in(self, years: float) -> int:
+        """Whole steps nearest to a span of ``years`` (a 4-month run is 4 steps monthly, 17
+        weekly)."""
+        return int(round(years / self.dt + 1e-9))
+
+    def gwp_at(self, year: float) -> float:
+        """Gross world product (USD/year) at ``year`` with today's automation of work hours."""
+        automated = max((lab.state.economic_automation for lab in self.active_labs), default=0.0)
+        return dyn.gwp(self.constants, year, automated)
+
     def regulator_for(self, jurisdiction: str) -> Regulator | None:
         return self.regulators.get(jurisdiction)
 
@@ -189,7 +211,9 @@ class TakeoffModel(mesa.Model):
         rel = c.automation_reliability
         auto = cap.automated_fraction(horizon, rel, cc.task_hours_min, cc.task_hours_max)
         review = float(cap.automated_fraction(horizon, rel, *cc.review_hours)[0])
-        econ = float(cap.automated_fraction(horizon, rel, *cc.economy_hours)[0])
+        # the economy buys what a system does at its 50% horizon (customers check the work)
+        econ = cap.automated_hours_share(horizon, 1.0, cc.economy_hours[0][0],
+                                         cc.economy_hours[1][0])
         system = AISystem(self, lab, lab.generation, self.year, physical, effective, horizon, auto,
                           review, econ, lab.state.multiplier, self.assurance(lab))
         self.largest_run = max(self.largest_run, physical)
@@ -201,9 +225,28 @@ class TakeoffModel(mesa.Model):
             full = bool(all(a >= 1.0 for a in auto))
             st.rnd_automation = 1.0 if full else float(sum(a * w for a, w in
                                                            zip(auto, cc.task_weight)))
+            # humans hand over each category's last tasks gradually (no cliff at f = 1)
+            st.rnd_handover_target = 0.0 if st.rnd_automation <= 0.0 else 1.0 - sum(
+                w * cap.human_review_need(horizon, rel, lo, hi) for w, lo, hi in
+                zip(cc.task_weight, cc.task_hours_min, cc.task_hours_max))
             st.review_automation, st.economic_automation = review, econ
+            st.review_need_target = cap.human_review_need(horizon, rel, cc.review_hours[0][0],
+                                                          cc.review_hours[1][0])
+            if not lab.generation:  # the system a lab starts with is in use already
+                st.review_need, st.rnd_handover = st.review_need_target, st.rnd_handover_target
             self._milestone_events(lab, system)
+            if lab.strategy.releases_weights:
+                self._release_weights(lab, physical, effective)
         return system
+
+    def _release_weights(self, lab: Lab, physical: float, effective: float) -> None:
+        """Open weights: each active lab linked to ``lab`` deploys the released system if it
+        beats its own (followers close the gap to the open lab at once)."""
+        for other, _ in self.spill_neighbours[lab.index]:
+            if other.active and effective > other.best_effective:
+                self.log_event(EventKind.WEIGHTS_ADOPTED, other.index, effective,
+                               jurisdiction=other.jurisdiction, detail=f"from {lab.name}")
+                self.deploy(other, physical, effective)
 
     def _milestone_events(self, lab: Lab, system: AISystem) -> None:
         mass = lab.state.rnd_automation
@@ -302,10 +345,12 @@ class TakeoffModel(mesa.Model):
                   for lab in labs]
         for lab, spill in zip(labs, spills):
             st = lab.state
+            dyn.hand_over(c, st)
             integral, crossings = dyn.advance_lab(c, st, lab.jurisdiction, t, p_now, p_next,
                                                   lab.spec.researchers * humans_growth, spill)
             if lab.training and self.step_index >= lab.run_from_step:
-                lab.run_flop += st.share_training * lab.run_scale * integral * dyn.SECONDS_PER_YEAR
+                lab.run_flop = min(lab.run_cap, lab.run_flop + st.share_training * lab.run_scale
+                                   * integral * dyn.SECONDS_PER_YEAR)
             for year, power in crossings:
                 self.log_event(EventKind.SOFTWARE_OOM, lab.index, power, detail=f"S = 1e{power}",
                                year=year)
@@ -333,7 +378,9 @@ class TakeoffModel(mesa.Model):
 
     def step(self) -> None:
         """One month: regulators look, labs decide, the world advances, runs deploy, risk."""
-        dyn.update_revenue(self.constants, [lab.state for lab in self.active_labs], self.year)
+        self.world_product = self.gwp_at(self.year)
+        dyn.update_revenue(self.constants, [lab.state for lab in self.active_labs],
+                           self.world_product)
         for regulator in self.regulators.values():
             regulator.observe()
         self.milestone_news = False

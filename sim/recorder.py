@@ -5,6 +5,7 @@ a run without it follows the same trajectory."""
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +33,9 @@ class Recorder:
         self.world_rows: list[tuple[float, ...]] = []
         self.lab_rows: list[tuple[float, ...]] = []
         self.jurisdiction_codes: dict[str, int] = {}
+        # the frontier's best effective compute each time it rose (a running maximum), and when
+        self._frontier_best: list[float] = []
+        self._frontier_time: list[float] = []
         self._loss_for: float | None = None  # memo of the frontier loss (changes rarely)
         self._loss = 0.0
 
@@ -45,6 +49,17 @@ class Recorder:
             self._loss_for = effective_flop
             self._loss = cap.chinchilla_optimal_loss(effective_flop, s.E, s.A, s.B, s.alpha, s.beta)
         return self._loss
+
+    def _months_behind(self, effective_flop: float) -> float:
+        """Months since the frontier first had ``effective_flop``: how far behind a lab with it
+        is, in the frontier's own history (finite even when the frontier stands still). Below
+        the first recorded frontier, the months the start pace takes to cover the gap are added."""
+        i = bisect_left(self._frontier_best, effective_flop)
+        m = self.model
+        if i > 0 or effective_flop >= self._frontier_best[0]:
+            return 12.0 * (m.year - self._frontier_time[i])
+        gap = math.log10(self._frontier_best[0] / effective_flop)
+        return 12.0 * (m.year - self._frontier_time[0]) + oom_to_months(gap, m.start_pace)
 
     def record(self) -> None:
         """Append one row for the world and one per lab (software levels as ln S; see result)."""
@@ -81,10 +96,14 @@ class Recorder:
         hhi = 0.0
         for lab in m.active_labs:
             hhi += (lab.best_effective / total_e) ** 2
-        lead_months = 0.0
+        if frontier is not None and (not self._frontier_best
+                                     or frontier.best_effective > self._frontier_best[-1]):
+            self._frontier_best.append(frontier.best_effective)
+            self._frontier_time.append(m.year)
+        lead_oom = lead_months = 0.0
         if second is not None:
             lead_oom = math.log10(frontier.best_effective / second.best_effective)
-            lead_months = oom_to_months(lead_oom, m.pace_oom_per_year)
+            lead_months = self._months_behind(second.best_effective)
         append = self.lab_rows.append
         for lab in m.lab_list:
             st = lab.state
@@ -103,9 +122,9 @@ class Recorder:
             loss = self._frontier_loss(best)
         self.world_rows.append((
             m.year, m.largest_run, best, horizon, rnd, review, mult,
-            ln_s, econ, stock, spend, revenue, ai, humans, hazard,
+            ln_s, econ, stock, spend, revenue, m.world_product, ai, humans, hazard,
             -math.expm1(-m.cum_hazard), loss,
-            float(successor), unreviewed, safety, lead_months, hhi,
+            float(successor), unreviewed, safety, lead_oom, lead_months, hhi,
             m.concern, float(m.incident_count), float(m.policy_change_count),
             float(m.max_policy_level()),
         ))

@@ -22,12 +22,13 @@ WORLD_COLUMNS = (
     "frontier_horizon_minutes",  # 50% time horizon of the frontier system
     "rnd_automation",  # share of AI R&D automated at the most automated lab, 0..1
     "review_automation",  # share of human review of AI changes automated, 0..1
-    "rnd_progress_multiplier",  # software progress rate vs the same lab's humans alone
+    "rnd_progress_multiplier",  # software progress rate vs the 2023 humans-only rate (AI 2027)
     "software_level_max",  # effective FLOP per physical FLOP, best lab
-    "economic_automation",  # share of economic tasks automated by the frontier, 0..1
+    "economic_automation",  # share of economic work hours automated by the frontier, 0..1
     "compute_flop_per_s",  # all labs' compute stock, effective FLOP/s
     "spend_usd_per_year",  # all labs' compute spending
     "revenue_usd_per_year",  # all labs' AI revenue
+    "gwp_usd_per_year",  # gross world product, raised by automation of work hours
     "ai_researchers",  # AI researcher-equivalents at work in all labs
     "human_researchers",  # human researchers in all labs
     "hazard_per_year",  # incident hazard summed over labs
@@ -36,7 +37,8 @@ WORLD_COLUMNS = (
     "successor_training",  # 1 once any AI system can train its successor autonomously
     "unreviewed_share",  # share of the leader's R&D decisions taken without human review
     "leader_safety_share",  # share of the leader's compute spent on safety
-    "leader_lead_months",  # leader's lead over the runner-up, months of frontier progress
+    "leader_lead_oom",  # leader's lead over the runner-up, OOM of effective compute
+    "leader_lead_months",  # months since the frontier had the runner-up's effective compute
     "compute_hhi",  # concentration: Herfindahl index of labs' effective compute, 0..1
     "public_concern",  # concern index 0..1 that regulators react to
     "incidents",  # incidents so far (minor and major)

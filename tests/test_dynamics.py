@@ -23,7 +23,13 @@ def test_phi_is_the_integral_of_exponential_growth():
 
 def test_capped_growth_stops_at_the_ceiling():
     assert capped_log_growth(2.0, 0.5, 10.0) == pytest.approx(1.0)
-    assert capped_log_growth(100.0, 0.5, 3.0) == 3.0
+    assert capped_log_growth(100.0, 0.5, 3.0) == pytest.approx(3.0, abs=1e-5)
+    assert capped_log_growth(0.0, 0.5, 3.0) == 0.0
+    # smooth: near the ceiling the factor is below both the line and the ceiling, no kink
+    assert capped_log_growth(6.0, 0.5, 3.0) == pytest.approx(3.0 - math.log(2) / 4, abs=1e-5)
+    slopes = [(capped_log_growth(t + 1e-4, 0.5, 3.0) - capped_log_growth(t, 0.5, 3.0)) / 1e-4
+              for t in (5.0, 5.5, 6.0, 6.5, 7.0)]
+    assert all(a > b for a, b in zip(slopes, slopes[1:]))  # the slope falls smoothly to 0
 
 
 def test_stock_step_matches_numerical_integration():
@@ -110,11 +116,27 @@ def test_task_labour_elasticity_matches_finite_difference(f, a):
     assert labour.task_labour(100.0, a, f, -1.0)[1] == pytest.approx(numeric, rel=1e-4, abs=1e-9)
 
 
-def test_review_bottleneck_caps_ai_labour_until_review_is_automated():
-    capped, e = labour.review_limited(1e6, 100.0, 0.0, 10.0)
+def test_review_bottleneck_caps_ai_labour_by_the_share_humans_still_review():
+    capped, e = labour.review_limited(1e6, 100.0, 1.0, 10.0)
     assert capped == pytest.approx(1e6 * 1e3 / (1e3 + 1e6))
     assert capped < 1e3 and 0 < e < 1
-    assert labour.review_limited(1e6, 100.0, 1.0, 10.0) == (1e6, 1.0)
+    assert labour.review_limited(1e6, 100.0, 0.0, 10.0) == (1e6, 1.0)
+
+
+def test_human_review_need_falls_smoothly_past_full_automation():
+    from ixsim.sim.dynamics.capability import REVIEW_SOFTNESS, human_review_need
+
+    lo, hi = 1.0, 2000.0
+    minutes = [60.0 * 2.0 ** (k / 4) for k in range(0, 80)]  # horizons 1 h .. 2^20 h
+    need = [human_review_need(m, 1.0, lo, hi) for m in minutes]
+    assert need[0] == pytest.approx(1.0)
+    assert all(a > b > 0.0 for a, b in zip(need, need[1:]))  # falls, never reaches 0
+    # at the old corner (f = 1 at 2000 h) humans still review softness * ln 2 of changes
+    assert human_review_need(60.0 * hi, 1.0, lo, hi) == pytest.approx(REVIEW_SOFTNESS * math.log(2))
+    # each quarter-doubling of the horizon cuts the need by a bounded factor (no cliff)
+    ratios = [a / b for a, b in zip(need, need[1:])]
+    bound = math.exp(math.log(2) / 4 / (math.log(hi / lo) * REVIEW_SOFTNESS))
+    assert max(ratios) <= bound * (1 + 1e-9)
 
 
 def test_research_input_is_normalised_and_bottlenecked():

@@ -12,6 +12,11 @@ from ixsim.sim.events import EventKind
 from ixsim.sim.schema.actors import Strategy
 
 
+RACE_DEPLOYMENT_SHIFT = 0.5  # assumption: a lab racing flat out moves up to half its serving
+# compute into training and experiments (it delays products, not safety alone)
+RACE_RUN_CUT = 0.5  # assumption: and cuts its training runs by up to half to deploy sooner
+
+
 class Lab(mesa.Agent):
     """One AI lab: its decisions, and the state the model's dynamics advance for it."""
 
@@ -27,6 +32,7 @@ class Lab(mesa.Agent):
         self.state = dyn.LabState(stock=spec.compute_flop_per_s, humans=spec.researchers)
         # compute split (set each month by ``split_compute``)
         self.safety_share = strategy.safety_share
+        self.race_push = 0.0  # race_response x closeness of the nearest rival, 0..1
         self.split_compute(0.0)
         self.hazard = 0.0  # incident hazard, 1/year
         # the deployed system's capability
@@ -43,20 +49,31 @@ class Lab(mesa.Agent):
         self.run_ln_software = 0.0  # ln S when the run was planned: the recipe it trains with
         self.run_flop = 0.0  # physical FLOP so far
         self.run_scale = 1.0  # fraction of training compute a capped run may use
+        self.run_cap = math.inf  # FLOP a capped run may reach
         self.relocating_to: str | None = None
+        self.evading = False  # ignores its jurisdiction's rules (set when it chooses to evade)
         self.relocated_year = 0.0
 
     # -- monthly decisions -----------------------------------------------------------------
 
-    def split_compute(self, closeness: float) -> None:
-        """Safety share falls as a rival closes in (racing); the rest follows the strategy."""
+    def split_compute(self, closeness: float, paused: bool = False) -> None:
+        """Racing moves compute from safety and from serving customers into training and
+        experiments (``race_response`` x closeness of the nearest rival); a pause in force
+        idles experiment compute (the rules cover experiments, not only training runs)."""
         st = self.strategy
-        self.safety_share = st.safety_share * (1.0 - st.race_response * closeness)
+        push = self.race_push = st.race_response * closeness
+        self.safety_share = st.safety_share * (1.0 - push)
         rest = 1.0 - self.safety_share
         sh, state = st.shares, self.state
-        state.share_training, state.share_experiments = rest * sh.training, rest * sh.experiments
-        state.share_inference, state.share_deployment = (rest * sh.internal_inference,
-                                                         rest * sh.deployment)
+        moved = sh.deployment * push * RACE_DEPLOYMENT_SHIFT  # serving capacity given up
+        grow = (sh.training + sh.experiments)
+        training = sh.training + (moved * sh.training / grow if grow > 0 else 0.0)
+        experiments = sh.experiments + (moved * sh.experiments / grow if grow > 0 else 0.0)
+        state.share_training, state.share_experiments = rest * training, rest * experiments
+        state.share_inference = rest * sh.internal_inference
+        state.share_deployment = rest * (sh.deployment - moved)
+        if paused:
+            state.share_experiments = 0.0
 
     def decide(self) -> None:
         """Monthly: enter if due, set the compute split and spending, move, start a run."""
@@ -66,9 +83,21 @@ class Lab(mesa.Agent):
                 return
             m.enter(self)
         gap = m.rival_gap_months(self)
-        self.split_compute(max(0.0, 1.0 - gap / self.strategy.race_window_months))
-        self.state.spend_now = dyn.spend_rule(m.constants, self.state, m.year)
-        self.state.spend_next = dyn.spend_rule(m.constants, self.state, m.year + m.dt)
+        regulator = m.regulator_for(self.jurisdiction)
+        paused = regulator is not None and regulator.pauses() and not self.evading
+        self.split_compute(max(0.0, 1.0 - gap / self.strategy.race_window_months), paused)
+        if paused:  # no new compute while paused: spending replaces what wears out
+            st, c = self.state, m.constants
+            st.spend_now = st.spend_next = c.depreciation * st.stock / m.compute_price(self)
+            st.spend0, st.entered_year = st.spend_now, m.year
+        else:
+            st, c = self.state, m.constants
+            # build-out bounds how fast spending can rise (data centres and power take years)
+            ramp = math.exp(c.log_max_spend_growth * m.dt)
+            st.spend_now = min(dyn.spend_rule(c, st, m.year, m.world_product),
+                               st.spend_now * ramp)
+            st.spend_next = min(dyn.spend_rule(c, st, m.year + m.dt, m.gwp_at(m.year + m.dt)),
+                                st.spend_now * ramp)
         if self.relocating_to is not None:
             if m.year < self.relocated_year - 1e-9:
                 return
@@ -79,13 +108,16 @@ class Lab(mesa.Agent):
             self.start_run()
 
     def run_length_months(self) -> int:
-        """Runs restart monthly once the lab's AI trains its successor without humans."""
+        """Runs restart monthly once the lab's AI trains its successor without humans; a racing
+        lab cuts its runs short (by up to ``RACE_RUN_CUT`` at full push) to deploy sooner."""
         st = self.strategy
-        return st.autonomous_run_months if self.trains_successor else st.run_months
+        months = st.autonomous_run_months if self.trains_successor else st.run_months
+        return max(1, round(months * (1.0 - RACE_RUN_CUT * self.race_push)))
 
     def start_run(self) -> None:
         """Plan the next run, settle what the rules demand, report it, and begin."""
         m = self.model
+        self.evading = False  # decided afresh for each run
         months = self.run_length_months()
         planned = dyn.planned_run_flop(self.state, months)
         regulator = m.regulator_for(self.jurisdiction)
@@ -96,6 +128,7 @@ class Lab(mesa.Agent):
                 self.begin_relocation(target)
                 return
             if choice == "evade":
+                self.evading = True
                 m.log_event(EventKind.EVASION, self.index, planned, jurisdiction=self.jurisdiction,
                             detail=f"ignores {self.jurisdiction} rules")
                 if m.uniform() < regulator.detection_for(self):
@@ -108,13 +141,14 @@ class Lab(mesa.Agent):
                     return
                 delay, cap = 0.0, math.inf
         self.training = True
-        waits = int(round(delay))
+        waits = m.steps_in(delay / 12.0)  # delays and run lengths are in time, not steps
         self.run_from_step = m.step_index + waits
-        self.run_end_step = self.run_from_step + months
+        self.run_end_step = self.run_from_step + max(1, m.steps_in(months / 12.0))
         self.run_ln_software = self.state.ln_software
         self.run_flop = 0.0
-        at_start = planned * math.exp(self.state.growth * waits / 12.0)  # compute grows while it waits
+        at_start = planned * math.exp(self.state.growth * waits * m.dt)  # compute grows while it waits
         self.run_scale = min(1.0, cap / at_start) if at_start > 0 else 1.0
+        self.run_cap = cap  # FLOP: the run stops accruing there even if the split shifts
         governed = at_start * self.run_scale
         m.log_event(EventKind.TRAINING_RUN_STARTED, self.index, governed,
                     jurisdiction=self.jurisdiction, detail=f"generation {self.generation + 1}")

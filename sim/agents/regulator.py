@@ -58,6 +58,10 @@ class Regulator(mesa.Agent):
             cap = min(cap, s.reporting_threshold_flop)  # nothing above the governed line
         return delay, cap
 
+    def pauses(self) -> bool:
+        """True while a pause is in force here."""
+        return self.level >= PAUSE
+
     def detection_for(self, lab: mesa.Agent) -> float:
         """Chance this regulator detects the lab evading: certain once it was caught before."""
         return 1.0 if lab.index in self.watched else self.spec.detection_probability

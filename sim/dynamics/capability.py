@@ -34,6 +34,35 @@ def automated_fraction(horizon_min: float, reliability: float, hours_min: Sequen
     return out
 
 
+REVIEW_SOFTNESS = 0.1  # assumption: the last tenth of review tasks (by log length) fades out
+# smoothly; each further doubling of the horizon past full automation halves the need ~2.6x
+
+
+def human_review_need(horizon_min: float, reliability: float, hours_min: float,
+                      hours_max: float, softness: float = REVIEW_SOFTNESS) -> float:
+    """Share of a category's work that still needs humans, 0..1: 1 - f, with the corner at f = 1
+    rounded (softplus of 1 - f, width ``softness``). Humans hand over the last tasks (and the
+    last reviews) gradually, doing ever less as the horizon grows, so a bottleneck in 1/need
+    rises smoothly instead of jumping to infinity when f reaches 1."""
+    log_h = math.log(horizon_min * reliability / MINUTES_PER_HOUR)
+    lo, hi = math.log(hours_min), math.log(hours_max)
+    x = (1.0 - (log_h - lo) / (hi - lo)) / softness
+    need = softness * (x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x)))
+    return need if need < 1.0 else 1.0
+
+
+def automated_hours_share(horizon_min: float, reliability: float, hours_min: float,
+                          hours_max: float) -> float:
+    """Share of work hours in tasks that fit in ``reliability`` x the horizon.
+
+    Task lengths are log-uniform over [hours_min, hours_max] by count, so hours (count x length)
+    are uniform in length: the share is (h - min) / (max - min), clipped to 0..1. Long tasks hold
+    most of the hours, so this grows about in proportion to the horizon (as revenue has)."""
+    h = horizon_min * reliability / MINUTES_PER_HOUR
+    share = (h - hours_min) / (hours_max - hours_min)
+    return 0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share
+
+
 def chinchilla_optimal_loss(flop: float, E: float, A: float, B: float, alpha: float,
                             beta: float) -> float:
     """Loss (nats/token) of the compute-optimal model at training compute C = 6 N D (FLOP)."""

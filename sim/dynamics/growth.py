@@ -17,9 +17,41 @@ def phi(rate: float, dt: float) -> float:
     return math.expm1(x) / rate
 
 
-def capped_log_growth(t_years: float, log_growth_per_year: float, log_ceiling: float) -> float:
-    """ln of a factor that grows at ``log_growth_per_year`` from 1 and stops at ``exp(log_ceiling)``."""
-    return min(log_growth_per_year * t_years, log_ceiling)
+SATURATION_SHARPNESS = 4.0  # p of the p-norm soft minimum (assumption: a limit is felt about
+# a quarter of an e-fold before it is reached, not abruptly as min() has it)
+
+
+def soft_min(x: float, cap: float, p: float = SATURATION_SHARPNESS) -> float:
+    """Smooth minimum (x^-p + cap^-p)^(-1/p) of two positive numbers: about x well below the
+    cap, about the cap well above it, and smooth in between (no kink, no jump in its slope)."""
+    if x <= 0.0:
+        return 0.0
+    if not math.isfinite(cap):
+        return x
+    return math.exp(-_logaddexp(-p * math.log(x), -p * math.log(cap)) / p)
+
+
+def soft_max(a: float, b: float, p: float = SATURATION_SHARPNESS) -> float:
+    """Smooth maximum (a^p + b^p)^(1/p) of two non-negative numbers (no kink where they cross)."""
+    if a <= 0.0 or b <= 0.0:
+        return max(a, b, 0.0)
+    return math.exp(_logaddexp(p * math.log(a), p * math.log(b)) / p)
+
+
+def _logaddexp(a: float, b: float) -> float:
+    top, low = (a, b) if a >= b else (b, a)
+    return top + math.log1p(math.exp(low - top))
+
+
+def capped_log_growth(t_years: float, log_growth_per_year: float, log_ceiling: float,
+                      p: float = SATURATION_SHARPNESS) -> float:
+    """ln of a factor that grows at ``log_growth_per_year`` from 1 and saturates smoothly at
+    ``exp(log_ceiling)`` (the soft minimum of the factor and its ceiling, exactly 1 at t = 0)."""
+    x = log_growth_per_year * t_years
+    if log_ceiling <= 0.0 or x <= 0.0:
+        return min(x, 0.0) if log_ceiling <= 0.0 else x
+    soft = -_logaddexp(-p * x, -p * log_ceiling) / p
+    return soft - (-_logaddexp(0.0, -p * log_ceiling) / p)
 
 
 def oom_to_months(oom: float, pace_oom_per_year: float) -> float:

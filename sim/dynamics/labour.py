@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+NO_REVIEW_NEED = 1e-40  # numerically none: need x AI labour is then far below any review capacity
 _CD = 1e-3  # |rho| below this uses the Cobb-Douglas limit (the CES differs from it by O(rho))
 
 
@@ -22,17 +23,17 @@ def _ces(log_a: float, log_b: float, rho: float) -> tuple[float, float]:
     return lse / rho, math.exp(log_a - lse)
 
 
-def review_limited(ai: float, humans: float, review_automation: float,
+def review_limited(ai: float, humans: float, review_need: float,
                    review_ratio: float) -> tuple[float, float]:
-    """AI labour that passes human review: 1/A_eff = 1/A + (1 - f_review)/(ratio * H).
+    """AI labour that passes human review: 1/A_eff = 1/A + need/(ratio * H).
 
-    Every unit of AI output not checked by AI itself needs 1/ratio units of human review time.
+    Every unit of AI output that still needs a human (share ``review_need``) takes 1/ratio units
+    of human review time. Returns A_eff and d ln A_eff/d ln A.
     """
-    need = 1.0 - review_automation
-    if need <= 0.0 or ai <= 0.0:
+    if review_need <= NO_REVIEW_NEED or ai <= 0.0:  # humans check (almost) nothing
         return ai, 1.0
     capacity = review_ratio * humans
-    frac = capacity / (capacity + need * ai)
+    frac = capacity / (capacity + review_need * ai)
     return ai * frac, frac
 
 

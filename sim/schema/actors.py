@@ -83,6 +83,9 @@ class Strategy(Strict):
     openness: float = param(0.3, 0.0, 1.0, "fraction",
                             assumption="frontier labs publish some of what they find",
                             description="share of insights that leak to linked labs")
+    releases_weights: bool = Field(
+        False, description="publishes each system's weights: labs linked to it on the spillover "
+                           "network deploy the released system when it beats their own")
     law_abidance_months: float = param(
         60.0, 0.0, 600.0, "months of progress",
         assumption="a listed lab would give up years of progress rather than break the law",
@@ -102,7 +105,7 @@ DEFAULT_STRATEGIES = {
     "fast_follower": _strategy((0.45, 0.2, 0.05, 0.3), safety_share=0.03, race_response=0.6,
                                openness=0.3, law_abidance_months=24.0),
     "open_weights": _strategy((0.5, 0.25, 0.05, 0.2), safety_share=0.02, race_response=0.4,
-                              openness=1.0, law_abidance_months=12.0),
+                              openness=1.0, releases_weights=True, law_abidance_months=12.0),
 }
 
 
@@ -174,11 +177,14 @@ class RegulatorSpec(Strict):
                                     description="largest run allowed under a compute cap")
     detection_probability: float = param(0.5, 0.0, 1.0, "probability",
                                          assumption="half of evading runs are caught",
-                                         description="chance an evading run is detected")
+                                         description="chance an evading run is detected (inert on "
+                                                     "the baseline: its labs weigh the law heavily "
+                                                     "and never evade, even undetected)")
     penalty_compute_share: float = param(
         0.3, 0.0, 1.0, "fraction of compute",
         assumption="fines and seizure cost about a third of compute",
-        description="share of a caught lab's compute stock lost")
+        description="share of a caught lab's compute stock lost (inert on the baseline: no lab "
+                    "evades there)")
 
     @field_validator("max_level")
     @classmethod
@@ -218,13 +224,16 @@ class GraphSpec(Strict):
     generator: Literal["none", "complete", "ring", "erdos_renyi", "watts_strogatz"] = Field(
         "none", description="networkx generator adding edges over all nodes")
     p: float = param(0.5, 0.0, 1.0, "probability", assumption="generator parameter",
-                     description="edge (erdos_renyi) or rewiring (watts_strogatz) probability")
+                     description="edge (erdos_renyi) or rewiring (watts_strogatz) probability "
+                                 "(inert on the baseline: it lists its edges, no generator)")
     k: int = param(2, 1, 100, "neighbours", assumption="generator parameter",
-                   description="neighbours per node for watts_strogatz")
+                   description="neighbours per node for watts_strogatz (inert on the baseline: "
+                               "no generator)")
     seed: int = param(0, 0, 2**31 - 1, "-", assumption="fixed: the graph is part of the scenario",
-                      description="generator seed")
+                      description="generator seed (inert on the baseline: no generator)")
     weight: float = param(1.0, 0.0, 1e3, "-", assumption="generated edges weigh 1",
-                          description="weight of generated edges")
+                          description="weight of generated edges (inert on the baseline: no "
+                                      "generator)")
 
 
 class Networks(Strict):
@@ -246,7 +255,9 @@ class Networks(Strict):
         0.6, 0.0, 1.0, "fraction of world compute",
         assumption="a treaty needs the jurisdictions holding most "
                    "of the world's compute",
-        description="compute share of a coalition that forms a treaty")
+        description="compute share of a coalition that forms a treaty (inert on the baseline: "
+                    "its regulators reach the treaty's rule together, covering all compute at "
+                    "once, so no share between 0 and 1 changes when the treaty forms)")
 
 
 class Risk(Strict):
@@ -292,9 +303,12 @@ class Risk(Strict):
 class Responses(Strict):
     """What a lab weighs when a rule binds: comply, relocate or evade."""
 
-    relocation_months: float = param(6.0, 0.0, 120.0, "months",
-                                     assumption="moving a lab's compute takes about half a year",
-                                     description="delay before a relocating lab trains again")
-    relocation_compute_share: float = param(0.2, 0.0, 1.0, "fraction of compute",
-                                            assumption="relocation strands a fifth of compute",
-                                            description="share of compute lost by relocating")
+    relocation_months: float = param(
+        24.0, 0.0, 120.0, "months",
+        assumption="a frontier-scale data centre abroad takes about two years to build and power",
+        description="delay before a relocating lab trains again")
+    relocation_compute_share: float = param(
+        0.8, 0.0, 1.0, "fraction of compute",
+        assumption="only what spare capacity abroad holds moves at once, about a fifth; the "
+                   "rest is stranded and rebuilt at the usual spending pace",
+        description="share of compute lost by relocating")

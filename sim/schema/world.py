@@ -57,6 +57,12 @@ class Investment(Strict):
     spend_growth_per_year: float = param(
         2.4, 0.5, 20.0, "x/year", source="CAL-4a",
         description="investor-driven growth of each lab's compute spending")
+    max_spend_growth_per_year: float = param(
+        4.0, 1.0, 1000.0, "x/year",
+        assumption="data centres and their power take a year or two to build: one lab's compute "
+                   "spending rises at most 4x a year (above the 2.4x trend, CAL-4a, so the trend "
+                   "never meets it; it binds when revenue or a lifted pause would jump)",
+        description="fastest growth of one lab's compute spending")
     gwp_usd_2023: float = param(
         1.05e14, 1e12, 1e17, "USD/year",
         assumption="gross world product 2023 (IMF), order of magnitude only",
@@ -66,12 +72,19 @@ class Investment(Strict):
                                        description="growth of gross world product without AI")
     max_spend_share_of_gwp: float = param(
         0.02, 1e-6, 0.5, "fraction", assumption="budgets are finite: no lab spends over 2% of GWP",
-        description="cap on one lab's compute spending")
+        description="what funders and hyperscalers can supply one lab; spending saturates "
+                    "smoothly at it (2025 hyperscaler capex, CAL-12b, is ~0.4% of GWP)")
     value_capture_share: float = param(
-        5e-4, 0.0, 1.0, "fraction",
-        assumption="labs capture a small share of the value of the work they automate; gives "
-                   "AI revenue of order $10B/year by 2025",
-        description="share of automated economic output that becomes AI revenue")
+        0.1, 0.0, 1.0, "fraction", source="CAL-12a (fit)",
+        description="share of the value of the work hours AI can do (at its 50% horizon) that "
+                    "labs earn: fitted so the baseline's revenue in 2025-08/09 matches the two "
+                    "reporting labs' ~$17B/yr (CAL-12a rows)")
+    automated_task_productivity: float = param(
+        10.0, 1.0, 1e6, "x",
+        assumption="an automated economic task costs about a tenth of the human one (order of "
+                   "magnitude; contested, sweeps vary it)",
+        description="output per unit cost of automated against human work: gross world product "
+                    "rises by 1 / ((1 - e) + e / x) when a share e of work hours is automated")
     revenue_reinvestment_share: float = param(
         0.5, 0.0, 1.0, "fraction", assumption="half of revenue goes back into compute",
         description="share of revenue spent on compute once it exceeds investor funding")
@@ -86,19 +99,31 @@ class Software(Strict):
         description="exponent of S in d ln S/dt = rate (R/R0)^lambda S^-beta")
     rate_per_year: float = param(
         1.04, 0.0, 50.0, "1/year", source="CAL-2",
-        description="d ln S/dt of the reference lab at start: ln 2 / (8/12)")
+        description="mean d ln S/dt of the reference lab over the fit window: ln 2 / (8/12)")
+    fit_window_years: float = param(
+        2.0, 0.0, 20.0, "years",
+        assumption="2023 to the last dated observations (2025): every setting of r, beta, "
+                   "labour_weight and compute_rho reproduces CAL-2 over the years the data cover",
+        description="the software coefficient is refit so the humans-only path averages "
+                    "rate_per_year over this many years from the start; 0 uses rate_per_year "
+                    "as the coefficient itself (the analytic-limit scenarios)")
     ceiling_oom: float = param(
         10.0, 0.5, 40.0, "OOM", source="CAL-7b",
         description="headroom of the software level S above start (6-16 OOM)")
     labour_weight: float = param(
-        0.5, 0.0, 1.0, "-",
-        assumption="equal weight of cognitive labour and experiment compute",
-        description="CES weight of cognitive labour in research input R")
+        0.46, 0.0, 1.0, "-", source="CAL-2, CAL-7b, CAL-1a, CAL-7c (derived)",
+        description="CES weight of cognitive labour in research input R: the weight w at which "
+                    "R grows at g_S / r = 0.87/yr (CAL-2 / CAL-7b) from labour growing "
+                    "0.061/yr (CAL-7c) and experiment compute 1.55/yr (CAL-1a): "
+                    "w = (1.55 - 0.87) / (1.55 - 0.061)")
     compute_rho: float = param(
-        -0.5, -20.0, 0.9, "-",
-        assumption="labour and experiments are complements; the key contested "
-                   "compute-bottleneck parameter (elasticity 1/(1-rho) = 0.67)",
-        description="CES exponent between labour and experiment compute")
+        0.0, -20.0, 0.9, "-",
+        assumption="near Cobb-Douglas: CAL-2 saw a steady 8-month halving over 2012-23 while "
+                   "compute outgrew researchers by ~14 e-folds; complements (rho < 0) would "
+                   "have slowed it several-fold. The key contested compute-bottleneck "
+                   "parameter: the 2023-25 data do not pin it, sweeps draw it",
+        description="CES exponent between labour and experiment compute (elasticity "
+                    "1/(1-rho))")
 
 
 class Labour(Strict):
@@ -112,6 +137,19 @@ class Labour(Strict):
     task_rho: float = param(-1.0, -20.0, 0.9, "-",
                             assumption="R&D tasks are complements (elasticity 0.5)",
                             description="CES exponent across R&D tasks")
+    ai_parallel_exponent: float = param(
+        0.5, 0.05, 1.0, "-",
+        assumption="many copies working at once duplicate and wait on each other: N in parallel "
+                   "do the work of about sqrt(N) (peer models have such a penalty; no CAL row "
+                   "gives its size; contested, sweeps vary it)",
+        description="exponent psi: N AI researcher-equivalents running in parallel count as "
+                    "N^psi researchers in R&D")
+    handover_efolds_per_year: float = param(
+        12.0, 0.1, 1e4, "e-folds/year",
+        assumption="organisations hand work over in months: the share of changes humans review "
+                   "(and of R&D work they do) falls at most e-fold a month",
+        description="fastest fall of ln(human share) of review and R&D work after a stronger "
+                    "system is deployed")
     review_ratio: float = param(
         10.0, 0.01, 1e6, "researcher-equivalents per reviewer",
         assumption="one human can check the output of about ten AI researchers",
@@ -123,12 +161,14 @@ class Capability(Strict):
     reference_training_flop: float = param(
         2.1e25, 1e18, 1e40, "FLOP", source="CAL-4b",
         description="training compute of the 2023 frontier system")
-    reference_horizon_minutes: float = param(5.0, 0.01, 1e6, "minutes", source="CAL-5b",
-                                             description="50% time horizon of that system")
+    reference_horizon_minutes: float = param(
+        2.0, 0.01, 1e6, "minutes", source="CAL-5c (fit), inside CAL-5b's GPT-4 interval 1.9-8",
+        description="50% time horizon of that system: fitted with oom_per_horizon_doubling to "
+                    "the METR rows 2023-03 .. 2025-04 (ixsim backtest --fit-until 2025-04-17)")
     oom_per_horizon_doubling: float = param(
-        0.656, 0.01, 10.0, "OOM of effective FLOP",
-        source="CAL-1a, CAL-2, CAL-5a",
-        description="effective compute per horizon doubling: log10(4.7 x 2.83)/yr x 7/12 yr")
+        0.42, 0.01, 10.0, "OOM of effective FLOP", source="CAL-5c (fit)",
+        description="effective compute per horizon doubling: maximum-likelihood fit to the "
+                    "METR rows 2023-03 .. 2025-04 (their 95% intervals in log space)")
     automation_reliability: float = param(
         0.2, 1e-4, 1.0, "fraction of the 50% horizon",
         assumption="a task is automated when it fits in about a fifth of the 50% horizon, where "
