@@ -69,11 +69,16 @@ SUMMARY_ROWS = (
     ("peak_effective_compute_growth_oom_per_year", "peak effective-compute growth", "OOM/year"),
     ("final_frontier_effective_flop", "frontier effective compute at end", "FLOP"),
     ("final_horizon_minutes", "frontier 50% time horizon at end", "minutes"),
-    ("max_leader_lead_months", "largest lead of the leader", "months"),
+    ("max_leader_lead_oom", "largest lead over the runner-up, in compute", "OOM"),
+    ("max_leader_lead_months", "largest lead over the runner-up, in time", "months"),
+    ("lead_at_successor_months", "lead over the runner-up at successor training", "months"),
     ("final_compute_hhi", "concentration of effective compute (HHI)", "0..1"),
-    ("final_unreviewed_share", "R&D decisions without human review", "share"),
-    ("incidents_minor", "minor incidents", "count"),
-    ("incidents_major", "major incidents", "count"),
+    ("unreviewed_share_at_successor", "R&D decisions unreviewed at successor training",
+     "share"),
+    ("major_incidents_before_successor", "major incidents before successor training", "count"),
+    ("incidents_major", "major incidents, whole run", "count"),
+    ("incidents_minor", "minor incidents, whole run", "count"),
+    ("incidents_per_year", "incidents per year (minor and major)", "per year"),
     ("policy_changes", "policy changes (enacted or repealed)", "count"),
     ("first_pause_year", "first pause in force", "year"),
     ("treaty_year", "treaty formed", "year"),
@@ -82,12 +87,23 @@ SUMMARY_ROWS = (
 
 
 def _summary_table(summary: dict[str, Any], title: str) -> Table:
+    """The run's headline outcomes, one labelled row each. A date not reached reads "not by
+    END" (the run's end year), never "never": the run says nothing about later years; counts
+    "before successor training" run to the end when there is none."""
     table = Table(title=title, title_justify="left")
     table.add_column("outcome")
     table.add_column("value", justify="right", no_wrap=True, overflow="fold")
     table.add_column("units")
+    end_year = summary.get("end_year")
     for key, label, units in SUMMARY_ROWS:
-        table.add_row(label, _fmt(summary.get(key)), units)
+        value = summary.get(key)
+        if value is None and units == "year" and end_year is not None:
+            shown = f"not by {end_year:.2f}"
+        elif value is None:
+            shown = "not reached"
+        else:
+            shown = _fmt(value)
+        table.add_row(label, shown, units)
     return table
 
 
@@ -143,7 +159,9 @@ def run(
                 write(staging / name)
             if plot:
                 try:  # the figure never fails a run: the data are published without it
-                    trajectory_figure(result, staging / "trajectory.png")
+                    shown = list(set_ or []) + ([f"--until {until:g}"] if until else [])
+                    trajectory_figure(result, staging / "trajectory.png", subtitle=(
+                        "overrides: " + ", ".join(shown)) if shown else None)
                     writers["trajectory.png"] = trajectory_figure
                 except (ValueError, OverflowError, ArithmeticError, RuntimeError) as exc:
                     (staging / "trajectory.png").unlink(missing_ok=True)
@@ -298,9 +316,10 @@ def _register_extra_commands() -> None:
     from ixsim.cli.backtest import backtest_command
     from ixsim.cli.calibrate import calibrate_command
 
-    app.command("backtest", help="Compare a scenario (default: the baseline) from its start to "
-                                 "today with the published rates (exit 0 only if every check "
-                                 "passes).")(backtest_command)
+    app.command("backtest", help="Score a scenario (default: the baseline) against the dated "
+                                 "observations and published rates; --fit-until fits the "
+                                 "horizon mapping and predicts later rows (exit 0 pass, 1 "
+                                 "fail).")(backtest_command)
     app.command("calibrate", help="Train small transformers (JAX) to measure scaling, recipe "
                                   "gains and returns to automated R&D.")(calibrate_command)
 

@@ -88,7 +88,10 @@ def summary_metrics(result: RunResult) -> dict[str, Any]:
 
     The leader's lead over the runner-up: ``max_leader_lead_oom`` in orders of magnitude of
     effective compute, ``max_leader_lead_months`` in months of the frontier's progress (the
-    recorder's ``leader_lead_months``). Every value is finite or None (JSON-clean)."""
+    recorder's ``leader_lead_months``: months since the frontier had the runner-up's effective
+    compute); ``lead_at_successor_*`` the same when successor training starts, the lead that
+    decides who gets there first (None when censored). ``final_rnd_automation`` is gone: it was
+    1.0 at the end of every run. Every value is finite or None (JSON-clean)."""
     world, events = result.world, result.events
     t20 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.2)
     t50 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.5)
@@ -116,7 +119,6 @@ def summary_metrics(result: RunResult) -> dict[str, Any]:
         **{f"progress_multiplier_{m}_year": first_time_at_least(world, "rnd_progress_multiplier", m)
            for m in PROGRESS_MILESTONES},
         "final_frontier_effective_flop": float(world["frontier_effective_flop"][-1]),
-        "final_rnd_automation": float(world["rnd_automation"][-1]),
         "final_horizon_minutes": float(world["frontier_horizon_minutes"][-1]),
         "reported_training_runs": count_events(events, EventKind.RUN_REPORTED),
         "incidents_minor": count_events(events, EventKind.INCIDENT_MINOR),
@@ -135,6 +137,10 @@ def summary_metrics(result: RunResult) -> dict[str, Any]:
         "evasions_detected": count_events(events, EventKind.EVASION_DETECTED),
         "max_leader_lead_oom": float(world["leader_lead_oom"].max()),
         "max_leader_lead_months": float(world["leader_lead_months"].max()),
+        "lead_at_successor_oom": (None if successor is None else
+                                  value_at(world, "leader_lead_oom", successor)),
+        "lead_at_successor_months": (None if successor is None else
+                                     value_at(world, "leader_lead_months", successor)),
         "final_compute_hhi": float(world["compute_hhi"][-1]),
         "peak_public_concern": float(world["public_concern"].max()),
         "calibration": meta["calibration"],

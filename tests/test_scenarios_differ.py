@@ -53,10 +53,17 @@ def test_an_rsi_entrant_that_weighs_the_law_lightly_evades_rules():
     assert summary("rsi-startup")["evasions"] > summary(BASE)["evasions"]
 
 
-def test_racing_moves_compute_into_capabilities_and_brings_the_successor_forward():
-    calm = summary("us-china-race", **{"strategies.frontier.race_response": 0.0})
-    race = summary("us-china-race", **{"strategies.frontier.race_response": 1.0})
-    assert race["successor_training_year"] < calm["successor_training_year"]
+def test_racing_moves_compute_into_capabilities_and_from_safety():
+    def run(response: float):
+        return simulate(load_scenario("us-china-race",
+                                      {"strategies.frontier.race_response": response}), seed=0)
+
+    calm, race = run(0.0), run(1.0)
+    at = {name: np.interp(2027.0, r.world["time"], r.world["frontier_effective_flop"])
+          for name, r in (("calm", calm), ("race", race))}
+    assert at["race"] > 1.1 * at["calm"]  # more training compute, sooner deployment
+    assert race.summary()["rnd_automation_20_year"] < calm.summary()["rnd_automation_20_year"]
+    assert race.world["leader_safety_share"].mean() < calm.world["leader_safety_share"].mean() / 2
 
 
 def test_coordinated_regulators_reach_a_treaty_and_a_pause_sooner():

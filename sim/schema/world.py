@@ -75,10 +75,11 @@ class Investment(Strict):
         description="what funders and hyperscalers can supply one lab; spending saturates "
                     "smoothly at it (2025 hyperscaler capex, CAL-12b, is ~0.4% of GWP)")
     value_capture_share: float = param(
-        0.1, 0.0, 1.0, "fraction", source="CAL-12a (fit)",
+        0.23, 0.0, 1.0, "fraction", source="CAL-12a (fit)",
         description="share of the value of the work hours AI can do (at its 50% horizon) that "
-                    "labs earn: fitted so the baseline's revenue in 2025-08/09 matches the two "
-                    "reporting labs' ~$17B/yr (CAL-12a rows)")
+                    "labs earn: fitted so the baseline's total revenue matches the two "
+                    "reporting labs' ~$17B/yr in 2025-08/09 (CAL-12a rows; ~$63B by 2026.2 "
+                    "against their ~$55B)")
     automated_task_productivity: float = param(
         10.0, 1.0, 1e6, "x",
         assumption="an automated economic task costs about a tenth of the human one (order of "
@@ -164,11 +165,13 @@ class Capability(Strict):
     reference_horizon_minutes: float = param(
         2.0, 0.01, 1e6, "minutes", source="CAL-5c (fit), inside CAL-5b's GPT-4 interval 1.9-8",
         description="50% time horizon of that system: fitted with oom_per_horizon_doubling to "
-                    "the METR rows 2023-03 .. 2025-04 (ixsim backtest --fit-until 2025-04-17)")
+                    "the METR rows 2023-03 .. 2025-04, held inside GPT-4's own interval (the "
+                    "free fit, ixsim backtest --fit-until 2025-04-17, goes to ~1.4, below it)")
     oom_per_horizon_doubling: float = param(
         0.42, 0.01, 10.0, "OOM of effective FLOP", source="CAL-5c (fit)",
         description="effective compute per horizon doubling: maximum-likelihood fit to the "
-                    "METR rows 2023-03 .. 2025-04 (their 95% intervals in log space)")
+                    "METR rows 2023-03 .. 2025-04 (their 95% intervals in log space) with the "
+                    "reference horizon inside GPT-4's interval; the free fit gives ~0.37")
     automation_reliability: float = param(
         0.2, 1e-4, 1.0, "fraction of the 50% horizon",
         assumption="a task is automated when it fits in about a fifth of the 50% horizon, where "
