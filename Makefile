@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install params-doc calibration-doc clean
+.PHONY: demo test bench install params-doc calibration-doc priors-doc clean
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ params-doc: $(STAMP)
 # docs/calibration.md is rendered from data/calibration.toml and data/observations.csv.
 calibration-doc: $(STAMP)
 	$(BIN)/python -c "import sys; from ixsim.sim.sources import render_markdown; sys.stdout.write(render_markdown())" > docs/calibration.md.tmp && mv docs/calibration.md.tmp docs/calibration.md
+
+# docs/priors.md is rendered from data/priors.toml (the uncertainty catalogue).
+priors-doc: $(STAMP)
+	$(BIN)/python -c "import sys; from ixsim.analysis.priors import render_markdown; sys.stdout.write(render_markdown())" > docs/priors.md.tmp && mv docs/priors.md.tmp docs/priors.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -313,8 +313,10 @@ def params(
 
 def _register_extra_commands() -> None:
     """Commands that live with their own code; their modules import the heavy parts lazily."""
+    from ixsim.cli.analyze import analyze_command
     from ixsim.cli.backtest import backtest_command
     from ixsim.cli.calibrate import calibrate_command
+    from ixsim.cli.query import query_command
 
     app.command("backtest", help="Score a scenario (default: the baseline) against the dated "
                                  "observations and published rates; --fit-until fits the "
@@ -322,6 +324,11 @@ def _register_extra_commands() -> None:
                                  "fail).")(backtest_command)
     app.command("calibrate", help="Train small transformers (JAX) to measure scaling, recipe "
                                   "gains and returns to automated R&D.")(calibrate_command)
+    app.command("query", help="Query a sweep store with read-only SQL (DuckDB): views runs, "
+                              "series, series_quantiles; a table or --csv.")(query_command)
+    app.command("analyze", help="Analyse a sweep store: outcome quantiles, P(successor "
+                                "training by year), Sobol/Morris indices, PRIM boxes for "
+                                "--condition; writes analysis.json.")(analyze_command)
 
 
 _register_extra_commands()

@@ -1,0 +1,157 @@
+"""The priors of the horizon mapping, from the backtest's joint fit to the METR rows.
+
+``capability.oom_per_horizon_doubling`` (d) and ``capability.reference_horizon_minutes`` (h0)
+are fitted to the dated METR rows 2023-25 (CAL-5c; docs/backtest.md section 2). Their priors in
+``data/priors.toml`` are lognormals centred on the baseline's fitted values, and this module
+says how wide and how correlated:
+
+1. The likelihood's curvature. With z_i the backtest's residual of counted row i (ln model -
+   ln observed, over the row's 95%-interval sigma), the Jacobian J_y = dz/d(ln d, ln h0) at the
+   baseline (central differences) gives the Fisher covariance (J_y^T J_y)^-1.
+2. The Birge ratio. The rows scatter more than their intervals allow (the backtest fails on o3
+   at -3.3 sigma): chi^2 / (n - 2) of the horizon rows at the free best fit scales that
+   covariance (its square root scales the sds).
+3. What the other priors pass on. Every other prior moves the 2023-25 effective-compute path
+   the horizons are read from: J_x = dz/d(normal score) of each prior, a central difference
+   between its 16% and 84% quantiles (normal score -1 and +1) with everything else at the
+   baseline. Refitting (d, h0) to absorb such a move shifts them by B = -(J_y^T J_y)^-1 J_y^T
+   J_x per unit normal score (the linearised, Gauss-Newton refit).
+
+Together, in normal scores zeta of the other priors (copula correlation C) and logs of (d, h0):
+
+    ln y = ln y0 + B zeta + e,   e ~ N(0, birge^2 (J_y^T J_y)^-1)
+    cov(ln y) = B C B^T + birge^2 (J_y^T J_y)^-1      (the lognormals' s: sqrt of its diagonal)
+    cov(zeta, ln y) = C B^T                            (the copula's rho with each other prior)
+
+``python -m ixsim.analysis.horizon_fit`` prints these numbers and the [[correlation]] entries
+for data/priors.toml (those with |rho| >= CORRELATION_FLOOR); tests/test_priors.py checks that
+the file agrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["HorizonPrior", "derive", "FREE", "CORRELATION_FLOOR", "main"]
+
+FREE = ("capability.oom_per_horizon_doubling", "capability.reference_horizon_minutes")
+# ixsim assumption: a copula rho below 0.1 in size changes a sweep's joint draws by less than
+# the Monte Carlo noise of a few hundred runs; such pairs are left independent in the file.
+CORRELATION_FLOOR = 0.1
+LN_STEP = 0.03  # central-difference step in ln d and ln h0 (J_y is linear well beyond it)
+NORMAL_SCORE = 1.0  # each other prior is moved to its Phi(-1) and Phi(+1) quantiles
+
+
+@dataclass(frozen=True)
+class HorizonPrior:
+    centre: dict[str, float]  # the scenario's fitted values (the lognormals' medians)
+    n_rows: int  # counted rows in the likelihood
+    n_horizon_rows: int  # rows that depend on (d, h0): the METR rows
+    fisher_sd: tuple[float, float]  # sd of ln d, ln h0 from the intervals alone
+    fisher_rho: float
+    chi2: float  # of the horizon rows at the free best fit
+    birge: float  # sqrt(chi2 / (n_horizon_rows - 2))
+    free_fit: dict[str, float]
+    s: dict[str, float]  # the lognormals' s (sd of ln)
+    rho: dict[tuple[str, str], float]  # every nonzero copula correlation with d or h0
+    shift: dict[str, tuple[float, float]]  # B: d ln d, d ln h0 per unit normal score of a prior
+
+    def entries(self, floor: float = CORRELATION_FLOOR) -> list[tuple[str, str, float]]:
+        """(a, b, rho) of the correlations at or above ``floor`` in size, largest first."""
+        rows = [(a, b, r) for (a, b), r in self.rho.items() if abs(r) >= floor]
+        return sorted(rows, key=lambda row: -abs(row[2]))
+
+
+def derive(priors=None, spec=None, seed: int = 0) -> HorizonPrior:
+    """The horizon-mapping priors' spread and correlations for ``priors`` (default
+    data/priors.toml) around ``spec`` (default the baseline); see the module docstring."""
+    from scipy.stats import norm
+
+    from ixsim.analysis import backtest as bt
+    from ixsim.analysis import observations as obs
+    from ixsim.analysis.priors import load_priors
+    from ixsim.sim.model import simulate
+    from ixsim.sim.scenario import load_scenario
+    from ixsim.sim.sources import observations
+
+    priors = load_priors() if priors is None else priors
+    spec = load_scenario("baseline") if spec is None else spec
+    until = bt.last_observation_year()
+    result = simulate(bt.with_end_year(spec, until), seed=seed)
+    targets = obs.targets(observations(), spec.meta.start_year, until)
+    rows = obs.compare(result, targets, obs.start_input_mask(result, targets))
+    counted = [t for t, r in zip(targets, rows) if r.counted]
+    evaluate = bt.Evaluator(spec, max(t.year for t in counted), seed)
+    centre = {p: bt.scenario_value(spec, p) for p in FREE}
+
+    def z(overrides: dict[str, float]) -> np.ndarray:
+        return obs.residuals(evaluate({**centre, **overrides}), counted)
+
+    j_y = np.column_stack([
+        (z({p: centre[p] * np.exp(LN_STEP)}) - z({p: centre[p] * np.exp(-LN_STEP)}))
+        / (2 * LN_STEP) for p in FREE])
+    horizon_rows = np.any(j_y != 0.0, axis=1)
+    info = j_y.T @ j_y
+    fisher = np.linalg.inv(info)
+    fisher_sd = np.sqrt(np.diag(fisher))
+
+    best = obs.fit(evaluate, counted, bt.free_parameters(spec))
+    z_best = obs.residuals(evaluate(best.values), counted)
+    chi2 = float(np.sum(z_best[horizon_rows] ** 2))
+    n_h = int(horizon_rows.sum())
+    birge = float(np.sqrt(chi2 / (n_h - len(FREE))))
+
+    others = [i for i, name in enumerate(priors.names) if name not in FREE]
+    q_low, q_high = norm.cdf(-NORMAL_SCORE), norm.cdf(NORMAL_SCORE)
+    columns, moved = [], []
+    for i in others:
+        dist, name = priors.dists[i], priors.names[i]
+        dz = (z({name: float(dist.ppf(q_high))}) - z({name: float(dist.ppf(q_low))})) / (
+            2 * NORMAL_SCORE)
+        if np.any(dz != 0.0):
+            columns.append(dz)
+            moved.append(i)
+    j_x = np.column_stack(columns) if columns else np.zeros((len(counted), 0))
+    shift = -fisher @ j_y.T @ j_x  # (2, m)
+    c_x = priors.correlation[np.ix_(moved, moved)]
+    cov_y = shift @ c_x @ shift.T + birge ** 2 * fisher
+    s = np.sqrt(np.diag(cov_y))
+    cross = c_x @ shift.T / s  # (m, 2)
+    rho = {(FREE[0], FREE[1]): float(cov_y[0, 1] / (s[0] * s[1]))}
+    for row, i in enumerate(moved):
+        for col, name in enumerate(FREE):
+            rho[(priors.names[i], name)] = float(cross[row, col])
+    return HorizonPrior(
+        centre=centre, n_rows=len(counted), n_horizon_rows=n_h,
+        fisher_sd=(float(fisher_sd[0]), float(fisher_sd[1])),
+        fisher_rho=float(fisher[0, 1] / (fisher_sd[0] * fisher_sd[1])),
+        chi2=chi2, birge=birge, free_fit=dict(best.values),
+        s={name: float(x) for name, x in zip(FREE, s)},
+        rho=rho,
+        shift={priors.names[i]: (float(shift[0, k]), float(shift[1, k]))
+               for k, i in enumerate(moved)})
+
+
+def main() -> None:
+    h = derive()
+    print(f"counted rows {h.n_rows}, of which METR horizon rows {h.n_horizon_rows}")
+    print(f"Fisher (intervals alone): sd ln d {h.fisher_sd[0]:.4f}, sd ln h0 "
+          f"{h.fisher_sd[1]:.4f}, rho {h.fisher_rho:+.3f}")
+    print(f"free best fit {h.free_fit}; horizon-row chi2 {h.chi2:.2f}, Birge ratio "
+          f"{h.birge:.3f}")
+    for name, (dd, dh) in h.shift.items():
+        print(f"  shift per normal score of {name}: ln d {dd:+.4f}, ln h0 {dh:+.4f}")
+    for name in FREE:
+        print(f"{name}: lognorm scale = {h.centre[name]:g}, s = {h.s[name]:.4f}")
+    print("\n# [[correlation]] entries for data/priors.toml")
+    for a, b, r in h.entries():
+        print(f'[[correlation]]\na = "{a}"\nb = "{b}"\nrho = {r:.2f}\n')
+    small = [(a, b, r) for (a, b), r in h.rho.items() if abs(r) < CORRELATION_FLOOR]
+    for a, b, r in small:
+        print(f"# left independent (|rho| < {CORRELATION_FLOOR}): {a} ~ {b}: {r:+.3f}")
+
+
+if __name__ == "__main__":
+    main()
