@@ -37,10 +37,10 @@ PARTS = (DYNAMICS, DECISIONS, MESA, RECORDING, OTHER)
 
 # functions of sim/model.py that drive the dynamics (the rest of it is decisions and events,
 # but for the loop and set-up below)
-MODEL_DYNAMICS = {"_advance", "_update_pace", "gwp_at", "compute_price", "export_price_multiplier",
-                  "_start_lab", "_lab_outputs_now"}
-MODEL_LOOP = {"simulate", "run", "step", "__init__", "_init_networks", "_init_labs", "_end_step",
-              "active_labs"}
+MODEL_DYNAMICS = {"_advance", "_update_pace", "gwp_at", "_automation_changed", "price_at",
+                  "compute_price", "export_price_multiplier", "export_terms", "_start_lab",
+                  "_lab_outputs_now"}
+MODEL_LOOP = {"simulate", "run", "step", "__init__", "_init_networks", "_init_labs", "_end_step"}
 
 Key = tuple[str, int, str]
 
@@ -51,7 +51,7 @@ def part_of(key: Key) -> str:
     path = path.replace("\\", "/")
     if "/mesa/" in path or path.endswith("/random.py"):
         return MESA  # random.py: the seeded shuffle that activates the labs
-    if "/sim/continuous.py" in path or "/sim/dynamics/" in path:
+    if any(part in path for part in ("/sim/continuous.py", "/sim/kernel.py", "/sim/dynamics/")):
         return DYNAMICS
     if "/sim/recorder.py" in path or "/sim/results.py" in path or "/sim/metrics.py" in path:
         return RECORDING

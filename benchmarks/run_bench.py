@@ -11,6 +11,8 @@ same shape (``benchmarks/minimal_mesa.py``: the run's labs, regulators and AI sy
 steps, trivial arithmetic), in rounds in this process; ``ratio`` is the median over rounds of
 the ratio of round medians, with the minimal model activated as ixsim is;
 ``ratio_mesa_activation`` against the same model run through Mesa's step wrapper and agent sets.
+Speed work keeps runs bit-identical: ``identity_check.py`` records digests of every shipped
+scenario's runs before a change and compares them after.
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ class Constants:
     log_utilisation_ceiling: float  # nats
     log_spend_growth: float  # 1/year
     log_max_spend_growth: float  # fastest rise of one lab's spending (build-out), 1/year
+    spend_ramp_per_step: float  # exp(log_max_spend_growth dt): that bound over one step
     log_gwp_growth: float  # 1/year
     log_researcher_growth: float  # 1/year
     balanced_growth: float  # log growth of compute purchases on the balanced path, 1/year
@@ -88,6 +89,7 @@ class Constants:
     review_ratio: float
     ai_parallel_exponent: float  # N AI copies in parallel do the work of N^this researchers
     handover_efolds_per_step: float  # largest fall of ln(human share of work) in one step
+    handover_floor_per_step: float  # exp(-handover_efolds_per_step): the least share kept
     task_rho: float
     ln_software_ceiling: float  # nats
     reference_log10_flop: float
@@ -96,8 +98,15 @@ class Constants:
     task_hours_max: tuple[float, ...]
     review_hours: tuple[tuple[float], tuple[float]]  # (min, max) of the review category
     economy_hours: tuple[tuple[float], tuple[float]]  # (min, max) of economic tasks
+    log_task_hours_min: tuple[float, ...]  # ln of task_hours_min (deploy compares logs)
+    log_task_hours_max: tuple[float, ...]
+    log_review_hours: tuple[float, float]  # ln of the review category's (min, max)
     export_controls: tuple  # the scenario's ExportControl entries
     espionage: float
+    # derived once for the fused step (``sim/kernel.py``), the same expressions stock_step uses
+    decay_over_step: float  # exp(-depreciation dt): what is left of the stock after a step
+    decay_over_half_step: float  # exp(-depreciation dt / 2)
+    decayed_share_integral: float  # phi(-depreciation, dt): the start stock's integral, years
     labour0: float = 1.0  # research labour of the reference lab at the start (normaliser)
     compute0: float = 1.0  # experiment compute of the reference lab at the start (normaliser)
 
@@ -110,9 +119,11 @@ class Constants:
         rnd = [t for t in sc.tasks if not t.review]
         review = next(t for t in sc.tasks if t.review)
         weights = [t.weight for t in rnd]
+        dt = 1.0 / sc.meta.steps_per_year
+        depreciation = hw.depreciation_per_year
         return cls(
             start_year=sc.meta.start_year,
-            dt=1.0 / sc.meta.steps_per_year,
+            dt=dt,
             log_flop_per_s_per_usd_2023=math.log(hw.flop_per_s_per_usd_2023),
             log_price_performance_growth=log_pp,
             log_price_performance_ceiling=hw.price_performance_ceiling_oom * LN10,
@@ -120,6 +131,7 @@ class Constants:
             log_utilisation_ceiling=hw.utilisation_ceiling_oom * LN10,
             log_spend_growth=log_spend,
             log_max_spend_growth=math.log(inv.max_spend_growth_per_year),
+            spend_ramp_per_step=math.exp(math.log(inv.max_spend_growth_per_year) * dt),
             log_gwp_growth=math.log(inv.gwp_growth_per_year),
             log_researcher_growth=math.log(lab.researcher_growth_per_year),
             balanced_growth=log_spend + log_pp + log_util,
@@ -140,6 +152,8 @@ class Constants:
             review_ratio=lab.review_ratio,
             ai_parallel_exponent=lab.ai_parallel_exponent,
             handover_efolds_per_step=lab.handover_efolds_per_year / sc.meta.steps_per_year,
+            handover_floor_per_step=math.exp(-(lab.handover_efolds_per_year
+                                               / sc.meta.steps_per_year)),
             task_rho=lab.task_rho,
             ln_software_ceiling=sw.ceiling_oom * LN10,
             reference_log10_flop=math.log10(cap.reference_training_flop),
@@ -148,8 +162,14 @@ class Constants:
             task_hours_max=tuple(t.task_hours_max for t in rnd),
             review_hours=((review.task_hours_min,), (review.task_hours_max,)),
             economy_hours=((cap.economy_task_hours_min,), (cap.economy_task_hours_max,)),
+            log_task_hours_min=tuple(math.log(t.task_hours_min) for t in rnd),
+            log_task_hours_max=tuple(math.log(t.task_hours_max) for t in rnd),
+            log_review_hours=(math.log(review.task_hours_min), math.log(review.task_hours_max)),
             export_controls=tuple(sc.export_controls),
             espionage=sc.networks.espionage,
+            decay_over_step=math.exp(-depreciation * dt),
+            decay_over_half_step=math.exp(-depreciation * dt / 2),
+            decayed_share_integral=phi(-depreciation, dt),
         )
 
 
@@ -320,7 +340,7 @@ def hand_over(c: Constants, state: LabState) -> None:
     """Move the work humans still do toward what the deployed system leaves them, by at most
     ``handover_efolds_per_year`` e-folds a year (in log space): organisations hand over review
     and the last R&D tasks over months, so a much stronger system does not take over at once."""
-    step = c.handover_efolds_per_step
+    step = c.handover_floor_per_step
     state.review_need = _toward_in_logs(state.review_need, state.review_need_target, step)
     target_left = 1.0 - state.rnd_handover_target
     if state.rnd_handover_target <= 0.0:
@@ -331,13 +351,14 @@ def hand_over(c: Constants, state: LabState) -> None:
         state.rnd_handover = 1.0 - _toward_in_logs(1.0 - state.rnd_handover, target_left, step)
 
 
-def _toward_in_logs(value: float, target: float, max_log_step: float) -> float:
-    """``value`` moved toward ``target`` (both > 0) by at most ``max_log_step`` in ln."""
+def _toward_in_logs(value: float, target: float, max_step_factor: float) -> float:
+    """``value`` moved toward ``target`` (both > 0) by at most a factor ``max_step_factor``
+    (``exp(-max_log_step)``: at most that step in ln)."""
     if target >= value or value <= 0.0:
         return target  # more human work (a weaker system, or a lab reset): at once
     if target <= 0.0:
-        return value * math.exp(-max_log_step)
-    floor = value * math.exp(-max_log_step)
+        return value * max_step_factor
+    floor = value * max_step_factor
     return target if target >= floor else floor
 
 

@@ -37,6 +37,30 @@ def count_events(events: dict[str, list[Any]], *kinds: EventKind,
     return sum(1 for t, k in zip(events["time"], events["kind"]) if k in kinds and t < before)
 
 
+class EventIndex:
+    """A result's events grouped by kind in one pass, answering ``first_event_time`` and
+    ``count_events`` (the same answers) without reading the whole log for each: the summary
+    asks about a dozen questions of logs of about a thousand events."""
+
+    def __init__(self, events: dict[str, list[Any]]):
+        self.by_kind: dict[str, list[tuple[float, float, int]]] = {}
+        for t, k, v, lv in zip(events["time"], events["kind"], events["value"], events["level"]):
+            group = self.by_kind.get(k)
+            if group is None:
+                group = self.by_kind[k] = []
+            group.append((t, v, lv))
+
+    def first_event_time(self, kind: EventKind, *, value: float | None = None,
+                         level: int | None = None) -> float | None:
+        times = [t for t, v, lv in self.by_kind.get(kind, ())
+                 if (value is None or v == value) and (level is None or lv == level)]
+        return min(times) if times else None
+
+    def count_events(self, *kinds: EventKind, before: float = math.inf) -> int:
+        return sum(1 for kind in dict.fromkeys(kinds) for t, _, _ in self.by_kind.get(kind, ())
+                   if t < before)
+
+
 def value_at(world: dict[str, np.ndarray], column: str, year: float) -> float:
     """``column`` in the first recorded row at or after ``year`` (the last row if none)."""
     time = world["time"]
@@ -92,17 +116,17 @@ def summary_metrics(result: RunResult) -> dict[str, Any]:
     compute); ``lead_at_successor_*`` the same when successor training starts, the lead that
     decides who gets there first (None when censored). ``final_rnd_automation`` is gone: it was
     1.0 at the end of every run. Every value is finite or None (JSON-clean)."""
-    world, events = result.world, result.events
-    t20 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.2)
-    t50 = first_event_time(events, EventKind.RND_AUTOMATION, value=0.5)
-    t100 = first_event_time(events, EventKind.RND_AUTOMATION, value=1.0)
-    successor = first_event_time(events, EventKind.SUCCESSOR_TRAINING)
+    world, index = result.world, EventIndex(result.events)
+    t20 = index.first_event_time(EventKind.RND_AUTOMATION, value=0.2)
+    t50 = index.first_event_time(EventKind.RND_AUTOMATION, value=0.5)
+    t100 = index.first_event_time(EventKind.RND_AUTOMATION, value=1.0)
+    successor = index.first_event_time(EventKind.SUCCESSOR_TRAINING)
     meta = result.meta
     end_year = float(world["time"][-1])
     run_years = end_year - meta["start_year"]
     incidents = (EventKind.INCIDENT_MINOR, EventKind.INCIDENT_MAJOR)
     horizon = math.inf if successor is None else successor  # "before successor training"
-    major_before = count_events(events, EventKind.INCIDENT_MAJOR, before=horizon)
+    major_before = index.count_events(EventKind.INCIDENT_MAJOR, before=horizon)
     summary = {
         "scenario": meta["scenario"],
         "seed": meta["seed"],
@@ -120,21 +144,21 @@ def summary_metrics(result: RunResult) -> dict[str, Any]:
            for m in PROGRESS_MILESTONES},
         "final_frontier_effective_flop": float(world["frontier_effective_flop"][-1]),
         "final_horizon_minutes": float(world["frontier_horizon_minutes"][-1]),
-        "reported_training_runs": count_events(events, EventKind.RUN_REPORTED),
-        "incidents_minor": count_events(events, EventKind.INCIDENT_MINOR),
-        "incidents_major": count_events(events, EventKind.INCIDENT_MAJOR),
-        "incidents_per_year": (count_events(events, *incidents) / run_years
+        "reported_training_runs": index.count_events(EventKind.RUN_REPORTED),
+        "incidents_minor": index.count_events(EventKind.INCIDENT_MINOR),
+        "incidents_major": index.count_events(EventKind.INCIDENT_MAJOR),
+        "incidents_per_year": (index.count_events(*incidents) / run_years
                                if run_years > 0 else None),
         "major_incidents_before_successor": major_before,
         "major_incident_before_successor": major_before > 0,
         "unreviewed_share_at_successor": (None if successor is None else
                                           value_at(world, "unreviewed_share", successor)),
-        "policy_changes": count_events(events, EventKind.POLICY_CHANGE, EventKind.POLICY_REPEAL),
-        "first_pause_year": first_event_time(events, EventKind.POLICY_CHANGE, level=PAUSE_LEVEL),
-        "treaty_year": first_event_time(events, EventKind.TREATY),
-        "relocations": count_events(events, EventKind.RELOCATION_STARTED),
-        "evasions": count_events(events, EventKind.EVASION),
-        "evasions_detected": count_events(events, EventKind.EVASION_DETECTED),
+        "policy_changes": index.count_events(EventKind.POLICY_CHANGE, EventKind.POLICY_REPEAL),
+        "first_pause_year": index.first_event_time(EventKind.POLICY_CHANGE, level=PAUSE_LEVEL),
+        "treaty_year": index.first_event_time(EventKind.TREATY),
+        "relocations": index.count_events(EventKind.RELOCATION_STARTED),
+        "evasions": index.count_events(EventKind.EVASION),
+        "evasions_detected": index.count_events(EventKind.EVASION_DETECTED),
         "max_leader_lead_oom": float(world["leader_lead_oom"].max()),
         "max_leader_lead_months": float(world["leader_lead_months"].max()),
         "lead_at_successor_oom": (None if successor is None else

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from operator import attrgetter
 
 import mesa
 
@@ -15,6 +16,7 @@ from ixsim.sim.dynamics import capability as cap
 from ixsim.sim.dynamics.growth import LN10, oom_to_months
 from ixsim.sim.dynamics import risk as hazard
 from ixsim.sim.events import WORLD, Event, EventKind, POLICY_EVENTS
+from ixsim.sim.kernel import step_lab
 from ixsim.sim.networks import build_graph
 from ixsim.sim.recorder import Recorder
 from ixsim.sim.results import RunResult
@@ -24,6 +26,7 @@ from ixsim.sim.scenario import Scenario
 AUTOMATION_MILESTONES = (0.2, 0.5, 1.0)
 NEWS_MILESTONE = 0.5  # the automation level that makes headlines (raises concern)
 TREATY_LEVELS = tuple(POLICY_LEVELS.index(n) for n in ("pause", "compute_cap", "licensing"))
+_BEST_EFFECTIVE = attrgetter("best_effective")
 
 
 class TakeoffModel(mesa.Model):
@@ -55,13 +58,22 @@ class TakeoffModel(mesa.Model):
         self.world_product = spec.investment.gwp_usd_2023  # USD/year, set each step
         self.rival_gaps: dict[int, float] = {}  # months to the nearest rival, by lab index
         self.treaty_levels: set[int] = set()
-        self._active: list[Lab] | None = None
-        self._uniforms: list[float] = []
+        self._treaty_candidates_for: tuple | None = None  # the policy levels they were found at
+        self._treaty_candidates: list[tuple[int, list[Regulator], set[str]]] = []
+        # what is left of public concern after a step (it halves every concern_half_life_years)
+        self._concern_left_per_step = 0.5 ** (self.dt / spec.risk.concern_half_life_years)
+        # memos of pure functions of the year (see price_at and gwp_at)
+        self._prices: dict[float, float] = {}
+        self._gwp: dict[float, float] = {}
+        self._automated_hours = 0.0  # the largest economic automation of an active lab, 0..1
+        self._export_terms: dict[tuple[str, float], tuple[float, float]] = {}
+        self._uniforms = iter(())  # draws left in the current block
         strategies = spec.strategies
         n = len(spec.labs)
         self.labs = Lab.create_agents(self, n, list(range(n)), list(spec.labs),
                                       [strategies[lab.strategy] for lab in spec.labs])
         self.lab_list: list[Lab] = sorted(self.labs, key=lambda lab: lab.index)
+        self.active_labs: list[Lab] = [lab for lab in self.lab_list if lab.active]  # index order
         self.regulators = {r.jurisdiction: Regulator(self, r) for r in spec.regulators}
         self._init_networks()
         self._init_labs()
@@ -85,6 +97,11 @@ class TakeoffModel(mesa.Model):
                 rate = data["weight"] * net.spillover_rate_per_year
                 if rate > 0:
                     self.spill_neighbours[lab.index].append((by_name[other], rate))
+        # leak rate per year from each linked lab: the link's rate x (its openness + espionage)
+        espionage = self.constants.espionage
+        self.spill_leaks: list[list[tuple[Lab, float]]] = [
+            [(other, rate * (other.strategy.openness + espionage)) for other, rate in links]
+            for links in self.spill_neighbours]
         for jur, regulator in self.regulators.items():
             regulator.neighbours = [(self.regulators[other], data["weight"]) for other, data
                                     in sorted(self.coordination_graph[jur].items())]
@@ -116,8 +133,7 @@ class TakeoffModel(mesa.Model):
     def _start_lab(self, lab: Lab) -> None:
         """Put a lab on its balanced-growth path now and deploy its initial system."""
         c = self.constants
-        price = (dyn.price_performance(c, self.year)
-                 / dyn.export_price_multiplier(c, lab.jurisdiction, self.year))
+        price = self.compute_price(lab)
         dyn.start_on_balanced_path(c, lab.state, price, self.year)
         flop = lab.spec.initial_system_flop
         self.deploy(lab, flop, flop)
@@ -127,25 +143,21 @@ class TakeoffModel(mesa.Model):
         dyn.update_research_outputs(c, st, st.humans, dyn.inference_per_researcher(c, st, st.stock),
                                     dyn.experiment_compute_ratio(c, st, st.stock))
 
-    @property
-    def active_labs(self) -> list[Lab]:
-        """Labs that have entered, in index order (cached; changes only when a lab enters)."""
-        if self._active is None:
-            self._active = [lab for lab in self.lab_list if lab.active]
-        return self._active
-
     # -- what agents ask of the world ------------------------------------------------------
 
     def uniform(self) -> float:
         """One draw from the run's seeded generator (the only source of chance), in blocks."""
-        if not self._uniforms:
-            self._uniforms = self.rng.random(256).tolist()[::-1]
-        return self._uniforms.pop()
+        draw = next(self._uniforms, None)
+        if draw is None:
+            self._uniforms = iter(self.rng.random(256).tolist())
+            draw = next(self._uniforms)
+        return draw
 
     def enter(self, lab: Lab) -> None:
         """A new lab enters now with its configured compute and initial system."""
         lab.active = True
-        self._active = None
+        self.active_labs = [other for other in self.lab_list if other.active]
+        self._automation_changed()
         self._start_lab(lab)
         self._lab_outputs_now(lab)
         self.log_event(EventKind.LAB_ENTERED, lab.index, lab.state.stock,
@@ -153,9 +165,15 @@ class TakeoffModel(mesa.Model):
 
     def compute_price(self, lab: Lab) -> float:
         """Effective FLOP/s one USD buys for ``lab`` now (export controls included)."""
-        c = self.constants
-        return (dyn.price_performance(c, self.year)
-                / dyn.export_price_multiplier(c, lab.jurisdiction, self.year))
+        return self.price_at(self.year) / self.export_terms(lab.jurisdiction)[0]
+
+    def price_at(self, year: float) -> float:
+        """Effective FLOP/s one USD buys at ``year`` before export controls: ``price_performance``,
+        memoised per exact year (a step's end price is the next step's start price)."""
+        price = self._prices.get(year)
+        if price is None:
+            price = self._prices[year] = dyn.price_performance(self.constants, year)
+        return price
 
     def steps_in(self, years: float) -> int:
         """Whole steps nearest to a span of ``years`` (a 4-month run is 4 steps monthly, 17
@@ -163,9 +181,24 @@ class TakeoffModel(mesa.Model):
         return int(round(years / self.dt + 1e-9))
 
     def gwp_at(self, year: float) -> float:
-        """Gross world product (USD/year) at ``year`` with today's automation of work hours."""
-        automated = max((lab.state.economic_automation for lab in self.active_labs), default=0.0)
-        return dyn.gwp(self.constants, year, automated)
+        """Gross world product (USD/year) at ``year`` with today's automation of work hours.
+
+        Memoised per exact year (every lab asks for next month's) while automation stays
+        the same (``_automation_changed`` drops the memo)."""
+        world_product = self._gwp.get(year)
+        if world_product is None:
+            world_product = self._gwp[year] = dyn.gwp(self.constants, year,
+                                                      self._automated_hours)
+        return world_product
+
+    def _automation_changed(self) -> None:
+        """A lab deployed a system or entered: the largest share of work hours automated, and
+        with it every GWP, may change (it changes nowhere else)."""
+        automated = max([lab.state.economic_automation for lab in self.active_labs],
+                        default=0.0)
+        if automated != self._automated_hours:
+            self._automated_hours = automated
+            self._gwp.clear()
 
     def regulator_for(self, jurisdiction: str) -> Regulator | None:
         return self.regulators.get(jurisdiction)
@@ -180,20 +213,32 @@ class TakeoffModel(mesa.Model):
 
     def export_price_multiplier(self, jurisdiction: str) -> float:
         """How much more compute costs in ``jurisdiction`` now (export controls; 1 if none)."""
-        return dyn.export_price_multiplier(self.constants, jurisdiction, self.year)
+        return self.export_terms(jurisdiction)[0]
+
+    def export_terms(self, jurisdiction: str) -> tuple[float, float]:
+        """What export controls set for ``jurisdiction`` now: (price multiplier, largest
+        compute stock in FLOP/s), memoised per year (every lab's step and rule response asks)."""
+        key = (jurisdiction, self.year)
+        terms = self._export_terms.get(key)
+        if terms is None:
+            c, year = self.constants, self.year
+            terms = self._export_terms[key] = (dyn.export_price_multiplier(c, jurisdiction, year),
+                                               dyn.export_stock_cap(c, jurisdiction, year))
+        return terms
 
     def _update_rival_gaps(self) -> None:
         labs = self.active_labs
         self.rival_gaps = {}
         if len(labs) < 2:
             return
-        labs = sorted(labs, key=lambda lab: lab.best_effective)
-        logs = [math.log10(lab.best_effective) for lab in labs]
+        labs = sorted(labs, key=_BEST_EFFECTIVE)
+        logs = [lab.log10_effective for lab in labs]
         last = len(labs) - 1
+        pace = self.pace_oom_per_year
         for i, lab in enumerate(labs):
             below = logs[i] - logs[i - 1] if i > 0 else math.inf
             above = logs[i + 1] - logs[i] if i < last else math.inf
-            self.rival_gaps[lab.index] = self.months_of_progress(below if below < above else above)
+            self.rival_gaps[lab.index] = oom_to_months(below if below < above else above, pace)
 
     def log_event(self, kind: EventKind, lab: int, value: float, *, jurisdiction: str = "",
                   level: int = -1, detail: str = "", year: float | None = None) -> None:
@@ -206,11 +251,14 @@ class TakeoffModel(mesa.Model):
     def deploy(self, lab: Lab, physical: float, effective: float) -> AISystem:
         """Make the AISystem of a finished run; the lab serves it if it beats the one it has."""
         c, cc = self.spec.capability, self.constants
-        horizon = cap.horizon_minutes(math.log10(effective), cc.reference_log10_flop,
+        log10_effective = math.log10(effective)
+        horizon = cap.horizon_minutes(log10_effective, cc.reference_log10_flop,
                                       c.reference_horizon_minutes, c.oom_per_horizon_doubling)
-        rel = c.automation_reliability
-        auto = cap.automated_fraction(horizon, rel, cc.task_hours_min, cc.task_hours_max)
-        review = float(cap.automated_fraction(horizon, rel, *cc.review_hours)[0])
+        # automated_fraction and human_review_need, with the task lengths' logs taken once
+        log_fit = cap.log_fit_hours(horizon, c.automation_reliability)
+        auto = [cap.automated_share(log_fit, lo, hi)
+                for lo, hi in zip(cc.log_task_hours_min, cc.log_task_hours_max)]
+        review = float(cap.automated_share(log_fit, *cc.log_review_hours))
         # the economy buys what a system does at its 50% horizon (customers check the work)
         econ = cap.automated_hours_share(horizon, 1.0, cc.economy_hours[0][0],
                                          cc.economy_hours[1][0])
@@ -221,17 +269,18 @@ class TakeoffModel(mesa.Model):
             st = lab.state
             lab.deployed = system
             lab.best_physical, lab.best_effective, lab.horizon = physical, effective, horizon
+            lab.log10_effective = log10_effective
             lab.rnd_auto = auto
-            full = bool(all(a >= 1.0 for a in auto))
-            st.rnd_automation = 1.0 if full else float(sum(a * w for a, w in
-                                                           zip(auto, cc.task_weight)))
+            full = all([a >= 1.0 for a in auto])
+            st.rnd_automation = 1.0 if full else float(sum([a * w for a, w in
+                                                            zip(auto, cc.task_weight)]))
             # humans hand over each category's last tasks gradually (no cliff at f = 1)
-            st.rnd_handover_target = 0.0 if st.rnd_automation <= 0.0 else 1.0 - sum(
-                w * cap.human_review_need(horizon, rel, lo, hi) for w, lo, hi in
-                zip(cc.task_weight, cc.task_hours_min, cc.task_hours_max))
+            st.rnd_handover_target = 0.0 if st.rnd_automation <= 0.0 else 1.0 - sum([
+                w * cap.review_need(log_fit, lo, hi) for w, lo, hi in
+                zip(cc.task_weight, cc.log_task_hours_min, cc.log_task_hours_max)])
             st.review_automation, st.economic_automation = review, econ
-            st.review_need_target = cap.human_review_need(horizon, rel, cc.review_hours[0][0],
-                                                          cc.review_hours[1][0])
+            self._automation_changed()
+            st.review_need_target = cap.review_need(log_fit, *cc.log_review_hours)
             if not lab.generation:  # the system a lab starts with is in use already
                 st.review_need, st.rnd_handover = st.review_need_target, st.rnd_handover_target
             self._milestone_events(lab, system)
@@ -281,14 +330,15 @@ class TakeoffModel(mesa.Model):
         """Hazard per lab; sample incidents; update public concern (decays, jumps on news)."""
         risk = self.spec.risk
         self.major_incident = False
-        self.concern *= 0.5 ** (self.dt / risk.concern_half_life_years)
+        self.concern *= self._concern_left_per_step
         overload = self.overload()
         ref = self.constants.reference_log10_flop
         total = 0.0
         for lab in self.active_labs:
             lab.hazard = hazard.incident_hazard(
                 risk.hazard_per_year_2023, risk.hazard_growth_per_oom,
-                math.log10(lab.best_effective) - ref, overload, self.assurance(lab, overload),
+                lab.log10_effective - ref, overload,
+                hazard.alignment_assurance(lab.safety_share, risk.safety_half_share, overload),
                 risk.unreviewed_hazard, lab.state.unreviewed)
             total += lab.hazard
             if self.uniform() < -math.expm1(-lab.hazard * self.dt):
@@ -304,20 +354,17 @@ class TakeoffModel(mesa.Model):
 
     def _treaties(self) -> None:
         """A treaty forms once regulators holding the set share of world compute share a rule."""
-        if not self.regulators or max(r.level for r in self.regulators.values()) < min(TREATY_LEVELS):
-            return  # nobody has a rule a treaty could be about
-        world = sum(lab.state.stock for lab in self.active_labs)
+        candidates = self.treaty_candidates()
+        if not candidates:
+            return  # no rule that two regulators have and no treaty covers yet
+        world = sum([lab.state.stock for lab in self.active_labs])
         if world <= 0:
             return
         need = self.spec.networks.treaty_compute_share
-        for level in TREATY_LEVELS:
-            if level in self.treaty_levels:
-                continue
-            members = [r for r in self.regulators.values() if r.level >= level]
-            names = {r.jurisdiction for r in members}
-            share = sum(lab.state.stock for lab in self.active_labs
-                        if lab.jurisdiction in names) / world
-            if len(members) >= 2 and share >= need:  # a treaty needs at least two parties
+        for level, members, names in candidates:
+            share = sum([lab.state.stock for lab in self.active_labs
+                         if lab.jurisdiction in names]) / world
+            if share >= need:
                 self.treaty_levels.add(level)
                 for r in members:
                     r.treaty = True
@@ -325,29 +372,49 @@ class TakeoffModel(mesa.Model):
                                detail=f"{POLICY_LEVELS[level]}: " + ", ".join(sorted(names)))
                 break
 
+    def treaty_candidates(self) -> list[tuple[int, list[Regulator], set[str]]]:
+        """Rules a treaty could be about, strictest first: (level, members, their
+        jurisdictions) for each treaty level not agreed yet that at least two regulators have
+        in force (a treaty needs two parties). Found again only when a policy level changes."""
+        key = (tuple([r.level for r in self.regulators.values()]), len(self.treaty_levels))
+        if key != self._treaty_candidates_for:
+            self._treaty_candidates_for = key
+            self._treaty_candidates = []
+            for level in TREATY_LEVELS:
+                members = [r for r in self.regulators.values() if r.level >= level]
+                if level not in self.treaty_levels and len(members) >= 2:
+                    self._treaty_candidates.append(
+                        (level, members, {r.jurisdiction for r in members}))
+        return self._treaty_candidates
+
     def max_policy_level(self) -> int:
-        return max((r.level for r in self.regulators.values()), default=0)
+        """The strictest policy level in force (0 without regulators)."""
+        strictest = 0
+        for regulator in self.regulators.values():
+            if regulator.level > strictest:
+                strictest = regulator.level
+        return strictest
 
     # -- the step ---------------------------------------------------------------------------
 
     def _advance(self) -> None:
         """Integrate compute stocks, training runs and software levels over one step."""
         c, t = self.constants, self.year
-        p_now, p_next = dyn.price_performance(c, t), dyn.price_performance(c, t + c.dt)
+        p_now, p_next = self.price_at(t), self.price_at(t + c.dt)
         humans_growth = math.exp(c.log_researcher_growth * (t + c.dt / 2 - c.start_year))
         labs = self.active_labs
-        openness = c.espionage
         spills = [dyn.spillover(lab.state.ln_software,
-                                ((other.state.ln_software, weight * (other.strategy.openness
-                                                                     + openness))
-                                 for other, weight in self.spill_neighbours[lab.index]
-                                 if other.active))
+                                [(other.state.ln_software, leak)
+                                 for other, leak in self.spill_leaks[lab.index] if other.active])
                   for lab in labs]
-        for lab, spill in zip(labs, spills):
+        for lab, (spill_rate, spill_slope) in zip(labs, spills):
             st = lab.state
-            dyn.hand_over(c, st)
-            integral, crossings = dyn.advance_lab(c, st, lab.jurisdiction, t, p_now, p_next,
-                                                  lab.spec.researchers * humans_growth, spill)
+            price_multiplier, stock_cap = (self.export_terms(lab.jurisdiction)
+                                           if c.export_controls else (1.0, math.inf))
+            # hand_over then advance_lab, fused (sim/kernel.py; the same arithmetic)
+            integral, crossings = step_lab(c, st, t, p_now, p_next,
+                                           lab.spec.researchers * humans_growth, spill_rate,
+                                           spill_slope, price_multiplier, stock_cap)
             if lab.training and self.step_index >= lab.run_from_step:
                 lab.run_flop = min(lab.run_cap, lab.run_flop + st.share_training * lab.run_scale
                                    * integral * dyn.SECONDS_PER_YEAR)
@@ -365,11 +432,13 @@ class TakeoffModel(mesa.Model):
         for lab in self.active_labs:
             if frontier is None or lab.best_effective > frontier.best_effective:
                 frontier = lab
-        if frontier is not None and frontier.state.prev_ln_capacity is not None:
-            change = dyn.ln_capacity(frontier.state) - frontier.state.prev_ln_capacity
-            self.pace_oom_per_year = max(0.0, change / (self.dt * LN10))
         for lab in self.active_labs:
-            lab.state.prev_ln_capacity = dyn.ln_capacity(lab.state)
+            st = lab.state
+            capacity = dyn.ln_capacity(st)
+            if lab is frontier and st.prev_ln_capacity is not None:
+                self.pace_oom_per_year = max(0.0, (capacity - st.prev_ln_capacity)
+                                             / (self.dt * LN10))
+            st.prev_ln_capacity = capacity
 
     def _end_step(self) -> None:
         self._update_pace()

@@ -107,8 +107,11 @@ def test_raising_r_never_delays_successor_training(spec, step, seed):
     only speeds up the leading lab (R/R0 >= 1), and every later step follows monotonically.
 
     Policy and racing are held fixed: both answer progress and can reverse the effect (faster
-    progress brings an earlier pause), which is a finding, not a bug."""
+    progress brings an earlier pause), which is a finding, not a bug. So is the software
+    coefficient (fit_window_years 0): refit to the observed 2023-25 rate, a larger r starts
+    slower where research input grows, by design."""
     low = with_overrides(spec, {
+        "software.fit_window_years": 0.0,
         **{f"regulators[{i}].max_level": r.initial_level for i, r in enumerate(spec.regulators)},
         **{f"strategies.{name}.race_response": 0.0 for name in spec.strategies}})
     high = with_overrides(low, {"software.returns_r": min(10.0, spec.software.returns_r + step)})

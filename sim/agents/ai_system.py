@@ -28,4 +28,4 @@ class AISystem(mesa.Agent):
     @property
     def trains_successor(self) -> bool:
         """True when every R&D category and human review are fully automated."""
-        return self.review_automation >= 1.0 and all(a >= 1.0 for a in self.automation)
+        return self.review_automation >= 1.0 and all([a >= 1.0 for a in self.automation])

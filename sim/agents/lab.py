@@ -9,6 +9,7 @@ import mesa
 
 from ixsim.sim import continuous as dyn
 from ixsim.sim.events import EventKind
+from ixsim.sim.kernel import plan_spending
 from ixsim.sim.schema.actors import Strategy
 
 
@@ -33,11 +34,13 @@ class Lab(mesa.Agent):
         # compute split (set each month by ``split_compute``)
         self.safety_share = strategy.safety_share
         self.race_push = 0.0  # race_response x closeness of the nearest rival, 0..1
+        self._split_for: tuple[float, bool] | None = None  # split_compute's last arguments
         self.split_compute(0.0)
         self.hazard = 0.0  # incident hazard, 1/year
         # the deployed system's capability
         self.deployed = None
         self.best_physical = self.best_effective = self.horizon = 0.0  # FLOP, FLOP, minutes
+        self.log10_effective = -math.inf  # log10 of best_effective (set with it, on deploy)
         self.rnd_auto: list[float] = []  # automated share of each R&D category
         self.milestones: set[float] = set()
         self.trains_successor = False
@@ -53,6 +56,9 @@ class Lab(mesa.Agent):
         self.relocating_to: str | None = None
         self.evading = False  # ignores its jurisdiction's rules (set when it chooses to evade)
         self.relocated_year = 0.0
+        # compute a move abroad leaves behind, in OOM (what respond weighs in months)
+        self.relocation_loss_oom = -math.log10(
+            1.0 - min(model.spec.responses.relocation_compute_share, 0.999999))
 
     # -- monthly decisions -----------------------------------------------------------------
 
@@ -60,6 +66,9 @@ class Lab(mesa.Agent):
         """Racing moves compute from safety and from serving customers into training and
         experiments (``race_response`` x closeness of the nearest rival); a pause in force
         idles experiment compute (the rules cover experiments, not only training runs)."""
+        if (closeness, paused) == self._split_for:
+            return  # the split depends on these alone: it is last month's
+        self._split_for = (closeness, paused)
         st = self.strategy
         push = self.race_push = st.race_response * closeness
         self.safety_share = st.safety_share * (1.0 - push)
@@ -91,13 +100,11 @@ class Lab(mesa.Agent):
             st.spend_now = st.spend_next = c.depreciation * st.stock / m.compute_price(self)
             st.spend0, st.entered_year = st.spend_now, m.year
         else:
-            st, c = self.state, m.constants
-            # build-out bounds how fast spending can rise (data centres and power take years)
-            ramp = math.exp(c.log_max_spend_growth * m.dt)
-            st.spend_now = min(dyn.spend_rule(c, st, m.year, m.world_product),
-                               st.spend_now * ramp)
-            st.spend_next = min(dyn.spend_rule(c, st, m.year + m.dt, m.gwp_at(m.year + m.dt)),
-                                st.spend_now * ramp)
+            # spend_rule now and at the step's end; build-out bounds how fast spending can rise
+            # (data centres and power take years): fused in sim/kernel.py
+            next_year = m.year + m.dt
+            plan_spending(m.constants, self.state, m.year, m.world_product, next_year,
+                          m.gwp_at(next_year))
         if self.relocating_to is not None:
             if m.year < self.relocated_year - 1e-9:
                 return
@@ -174,19 +181,18 @@ class Lab(mesa.Agent):
         options: list[tuple[float, int, str, str | None]] = [
             (self.rule_cost_months(planned, delay, cap, here), 0, "comply", None)]
         months = m.months_of_progress
-        move = responses.relocation_months + months(
-            -math.log10(1.0 - min(responses.relocation_compute_share, 0.999999)))
+        move = responses.relocation_months + months(self.relocation_loss_oom)
+        price_here = m.export_price_multiplier(self.jurisdiction)
         for regulator in m.regulators.values():
             if regulator.jurisdiction == self.jurisdiction:
                 continue
             there = regulator.terms(planned)
             price = (m.export_price_multiplier(regulator.jurisdiction)
-                     / m.export_price_multiplier(self.jurisdiction))  # < 1: cheaper compute there
+                     / price_here)  # < 1: cheaper compute there
             cost = move + self.rule_cost_months(planned, *there, regulator) + months(
                 math.log10(price))
             options.append((cost, 1, "relocate", regulator.jurisdiction))
-        penalty = months(-math.log10(1.0 - min(here.spec.penalty_compute_share,
-                                                           0.999999)))
+        penalty = months(here.penalty_oom)
         # a caught evader loses the penalty and the run itself (worth the compliance cost)
         evade = (here.detection_for(self) * (penalty + options[0][0])
                  + self.strategy.law_abidance_months)

@@ -36,6 +36,10 @@ class Regulator(mesa.Agent):
         self.treaty = False  # a treaty member does not repeal
         self.reported_runs = 0
         self.watched: set[int] = set()  # labs caught evading: every later evasion is detected
+        # chance of a repeal in one step (a Poisson rate of repeal_per_year)
+        self.repeal_chance = -math.expm1(-spec.repeal_per_year * model.dt)
+        # compute an evader caught here loses, in OOM (what rule responses weigh in months)
+        self.penalty_oom = -math.log10(1.0 - min(spec.penalty_compute_share, 0.999999))
 
     @property
     def level_name(self) -> str:
@@ -107,7 +111,7 @@ class Regulator(mesa.Agent):
             elif m.milestone_news:
                 self.schedule(self.level + 1, s.lag_years, "half of AI R&D automated")
         if (self.level > 0 and not self.treaty and s.repeal_per_year > 0
-                and m.uniform() < -math.expm1(-s.repeal_per_year * m.dt)):
+                and m.uniform() < self.repeal_chance):
             self.level -= 1
             self.pending = None
             m.log_event(EventKind.POLICY_REPEAL, WORLD, self.level, jurisdiction=self.jurisdiction,

@@ -18,6 +18,12 @@ def horizon_minutes(log10_effective_flop: float, reference_log10_flop: float,
     return reference_minutes * 2.0 ** doublings
 
 
+def log_fit_hours(horizon_min: float, reliability: float) -> float:
+    """ln of the longest task (hours) that fits in ``reliability`` x the horizon: what the
+    shares below compare with the logs of task lengths."""
+    return math.log(horizon_min * reliability / MINUTES_PER_HOUR)
+
+
 def automated_fraction(horizon_min: float, reliability: float, hours_min: Sequence[float],
                        hours_max: Sequence[float]) -> list[float]:
     """Share of each category's tasks that fit in ``reliability`` x the horizon.
@@ -25,13 +31,16 @@ def automated_fraction(horizon_min: float, reliability: float, hours_min: Sequen
     Task lengths spread log-uniformly over [hours_min, hours_max], so the share rises linearly in
     log horizon from 0 at the shortest task to exactly 1 at the longest.
     """
-    log_h = math.log(horizon_min * reliability / MINUTES_PER_HOUR)
-    out = []
-    for lo, hi in zip(hours_min, hours_max):
-        lo, hi = math.log(lo), math.log(hi)
-        share = (log_h - lo) / (hi - lo)
-        out.append(0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share)
-    return out
+    log_h = log_fit_hours(horizon_min, reliability)
+    return [automated_share(log_h, math.log(lo), math.log(hi))
+            for lo, hi in zip(hours_min, hours_max)]
+
+
+def automated_share(log_fit: float, log_hours_min: float, log_hours_max: float) -> float:
+    """``automated_fraction`` of one category from logs (``log_fit_hours`` and the ln of its
+    task lengths in hours), for callers that take the logs of fixed lengths once."""
+    share = (log_fit - log_hours_min) / (log_hours_max - log_hours_min)
+    return 0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share
 
 
 REVIEW_SOFTNESS = 0.1  # assumption: the last tenth of review tasks (by log length) fades out
@@ -44,9 +53,15 @@ def human_review_need(horizon_min: float, reliability: float, hours_min: float,
     rounded (softplus of 1 - f, width ``softness``). Humans hand over the last tasks (and the
     last reviews) gradually, doing ever less as the horizon grows, so a bottleneck in 1/need
     rises smoothly instead of jumping to infinity when f reaches 1."""
-    log_h = math.log(horizon_min * reliability / MINUTES_PER_HOUR)
-    lo, hi = math.log(hours_min), math.log(hours_max)
-    x = (1.0 - (log_h - lo) / (hi - lo)) / softness
+    return review_need(log_fit_hours(horizon_min, reliability), math.log(hours_min),
+                       math.log(hours_max), softness)
+
+
+def review_need(log_fit: float, log_hours_min: float, log_hours_max: float,
+                softness: float = REVIEW_SOFTNESS) -> float:
+    """``human_review_need`` from logs, as ``automated_share`` is ``automated_fraction``."""
+    lo, hi = log_hours_min, log_hours_max
+    x = (1.0 - (log_fit - lo) / (hi - lo)) / softness
     need = softness * (x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x)))
     return need if need < 1.0 else 1.0
 

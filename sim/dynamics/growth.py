@@ -20,6 +20,10 @@ def phi(rate: float, dt: float) -> float:
 SATURATION_SHARPNESS = 4.0  # p of the p-norm soft minimum (assumption: a limit is felt about
 # a quarter of an e-fold before it is reached, not abruptly as min() has it)
 
+# The smooth limits below take ln(e^a + e^b) without overflow as top + ln(1 + e^(low - top)),
+# written out where used: they run several times a month per lab, and a helper call cost more
+# than the sum itself.
+
 
 def soft_min(x: float, cap: float, p: float = SATURATION_SHARPNESS) -> float:
     """Smooth minimum (x^-p + cap^-p)^(-1/p) of two positive numbers: about x well below the
@@ -28,19 +32,18 @@ def soft_min(x: float, cap: float, p: float = SATURATION_SHARPNESS) -> float:
         return 0.0
     if not math.isfinite(cap):
         return x
-    return math.exp(-_logaddexp(-p * math.log(x), -p * math.log(cap)) / p)
+    a, b = -p * math.log(x), -p * math.log(cap)
+    top, low = (a, b) if a >= b else (b, a)  # ln(e^a + e^b) = top + ln(1 + e^(low - top))
+    return math.exp(-(top + math.log1p(math.exp(low - top))) / p)
 
 
 def soft_max(a: float, b: float, p: float = SATURATION_SHARPNESS) -> float:
     """Smooth maximum (a^p + b^p)^(1/p) of two non-negative numbers (no kink where they cross)."""
     if a <= 0.0 or b <= 0.0:
         return max(a, b, 0.0)
-    return math.exp(_logaddexp(p * math.log(a), p * math.log(b)) / p)
-
-
-def _logaddexp(a: float, b: float) -> float:
-    top, low = (a, b) if a >= b else (b, a)
-    return top + math.log1p(math.exp(low - top))
+    a, b = p * math.log(a), p * math.log(b)
+    top, low = (a, b) if a >= b else (b, a)  # ln(e^a + e^b) = top + ln(1 + e^(low - top))
+    return math.exp((top + math.log1p(math.exp(low - top))) / p)
 
 
 def capped_log_growth(t_years: float, log_growth_per_year: float, log_ceiling: float,
@@ -50,8 +53,11 @@ def capped_log_growth(t_years: float, log_growth_per_year: float, log_ceiling: f
     x = log_growth_per_year * t_years
     if log_ceiling <= 0.0 or x <= 0.0:
         return min(x, 0.0) if log_ceiling <= 0.0 else x
-    soft = -_logaddexp(-p * x, -p * log_ceiling) / p
-    return soft - (-_logaddexp(0.0, -p * log_ceiling) / p)
+    a, b = -p * x, -p * log_ceiling
+    top, low = (a, b) if a >= b else (b, a)  # ln(e^a + e^b) = top + ln(1 + e^(low - top))
+    soft = -(top + math.log1p(math.exp(low - top))) / p
+    top, low = (0.0, b) if 0.0 >= b else (b, 0.0)  # ln(e^0 + e^b), the same way
+    return soft - (-(top + math.log1p(math.exp(low - top))) / p)
 
 
 def oom_to_months(oom: float, pace_oom_per_year: float) -> float:

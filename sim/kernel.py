@@ -1,0 +1,207 @@
+"""Fused forms of the continuous laws that run every month for every lab, with the same
+floating-point operations in the same order: ``step_lab`` (``hand_over`` then ``advance_lab`` of
+``sim/continuous.py``) and ``plan_spending`` (a lab's two ``spend_rule`` calls).
+
+Why: a step of the composition makes about 35 Python calls per lab (stock, sub-steps of the
+software integrator, research input at each, labour, review, CES), and at a few hundred
+nanoseconds each those calls, their tuple returns and repeated constant look-ups were a third
+of a run. Here each law is written out once, inline, over locals.
+
+The pure functions stay the specification: ``tests/test_kernel.py`` checks that these return
+and write exactly (bit for bit) what the compositions they replace do, over every month of the
+shipped scenarios and over edge cases. Branches that no shipped scenario takes in its inner
+loop (a missing input, a Cobb-Douglas task mix, labour or compute weight 0 or 1) call the pure
+functions themselves, so they cannot drift. Change a law in ``sim/dynamics`` or
+``sim/continuous.py`` and the same change is due here; that test fails until it is made.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ixsim.sim import continuous
+from ixsim.sim.continuous import MAX_DU_PER_SUBSTEP, MAX_SUBSTEPS_PER_STEP, Constants, LabState
+from ixsim.sim.dynamics import compute, growth, labour, software
+from ixsim.sim.dynamics.growth import LN10, SATURATION_SHARPNESS
+
+_exp, _log, _log1p, _expm1, _floor = math.exp, math.log, math.log1p, math.expm1, math.floor
+# the laws' thresholds, the same numbers
+_PHI_TINY = growth._TINY  # phi's series limit
+_REL_MIN = compute._REL_MIN  # stock_step's limit where growth cancels depreciation
+_K_ZERO = software._K_ZERO  # the software integrator's exponential case
+_CD = labour._CD  # the CES's Cobb-Douglas limit
+_NO_REVIEW_NEED = labour.NO_REVIEW_NEED
+
+
+def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: float,
+             humans: float, spill_rate: float, spill_slope: float, price_multiplier: float,
+             stock_cap: float) -> tuple[float, list[tuple[float, int]]]:
+    """``hand_over(c, state)`` then ``advance_lab(c, state, jurisdiction, year, p_now, p_next,
+    humans, (spill_rate, spill_slope))``: the stock's integral over the step (FLOP/s x years)
+    and the software OOM crossings, with the same writes to ``state``. ``price_multiplier``
+    and ``stock_cap`` are what ``export_price_multiplier`` and ``export_stock_cap`` give for
+    the lab's jurisdiction at ``year`` (read only when the scenario has export controls)."""
+    continuous.hand_over(c, state)
+    dt = c.dt
+    # -- compute: advance_lab's purchases, then compute.stock_step ---------------------------
+    buy_now, buy_next = state.spend_now * p_now, state.spend_next * p_next
+    if c.export_controls:
+        price = price_multiplier
+        buy_now, buy_next = buy_now / price, buy_next / price
+        if state.stock >= stock_cap:
+            buy_now = buy_next = c.depreciation * stock_cap
+            state.spend0 = buy_now * price / p_now
+            state.entered_year = year
+    g = (_log(buy_next / buy_now) / dt if buy_now > 0 and buy_next > 0 else 0.0)
+    state.growth = g
+    stock = state.stock
+    depreciation = c.depreciation
+    rel = g + depreciation
+    x = rel * dt
+    end = c.decay_over_step * (stock + buy_now * (dt * (1.0 + 0.5 * x)
+                                                  if -_PHI_TINY < x < _PHI_TINY
+                                                  else _expm1(x) / rel))
+    half = dt / 2
+    x = rel * half
+    mid = c.decay_over_half_step * (stock + buy_now * (half * (1.0 + 0.5 * x)
+                                                       if -_PHI_TINY < x < _PHI_TINY
+                                                       else _expm1(x) / rel))
+    decay = c.decayed_share_integral
+    if -_REL_MIN < rel < _REL_MIN:
+        x = -depreciation
+        ramp = dt * dt / 2 if abs(x * dt) < 1e-9 else (_exp(x * dt) * (x * dt - 1) + 1) / (x * x)
+    else:
+        x = g * dt
+        ramp = ((dt * (1.0 + 0.5 * x) if -_PHI_TINY < x < _PHI_TINY else _expm1(x) / g)
+                - decay) / rel
+    integral = stock * decay + buy_now * ramp
+    ai_per_s = state.share_inference * mid / c.inference_flop_per_s_per_researcher
+    compute_ratio = state.share_experiments * mid / c.compute0
+    # -- software: advance_software, with research input (research, research_labour,
+    # labour.review_limited, labour.task_labour, labour.research_input, software.growth_rate)
+    # evaluated once per sub-step at the top of the loop, so the last evaluation is at the
+    # step's end: what update_research_outputs needs
+    rate_per_year, beta, ceiling = c.rate_per_year, c.beta, c.ln_software_ceiling
+    lam = c.research_exponent  # returns_r x beta, as growth_rate and rate_elasticity form it
+    handover, need, psi = state.rnd_handover, state.review_need, c.ai_parallel_exponent
+    capacity = c.review_ratio * humans
+    task_rho, labour0, w, compute_rho = c.task_rho, c.labour0, c.labour_weight, c.compute_rho
+    u = state.ln_software
+    crossings: list[tuple[float, int]] = []
+    remaining, elapsed = dt, 0.0
+    tiny = 1e-12 * dt
+    for _ in range(MAX_SUBSTEPS_PER_STEP):
+        # research_labour: humans alone until the lab hands R&D work over
+        if handover <= 0.0:
+            total, e_labour, ai_share = humans, 0.0, 0.0
+        else:
+            ai = ai_per_s * _exp(u)
+            serial = ai ** psi if ai > 0.0 else 0.0
+            if need <= _NO_REVIEW_NEED or serial <= 0.0:  # labour.review_limited
+                reviewed, e_review = serial, 1.0
+            else:
+                e_review = capacity / (capacity + need * serial)
+                reviewed = serial * e_review
+            if reviewed * (1.0 - handover) <= handover * humans:  # labour.task_labour, pooled
+                total = humans + reviewed
+                e_task = reviewed / total if total > 0.0 else 0.0
+            elif humans <= 0.0 or -_CD < task_rho < _CD:
+                total, e_task = labour.task_labour(humans, reviewed, handover, task_rho)
+            else:  # humans on the tasks AI cannot do: the CES of labour._ces
+                log_a = (1.0 - task_rho) * _log(handover) + task_rho * _log(reviewed)
+                log_b = (1.0 - task_rho) * _log1p(-handover) + task_rho * _log(humans)
+                top, low = (log_a, log_b) if log_a >= log_b else (log_b, log_a)
+                lse = top + _log1p(_exp(low - top))
+                total, e_task = _exp(lse / task_rho), _exp(log_a - lse)
+            e_labour, ai_share = psi * e_review * e_task, e_task
+        # labour.research_input: labour and experiment compute
+        labour_ratio = total / labour0
+        if not (0.0 < w < 1.0 and labour_ratio > 0.0 and compute_ratio > 0.0):
+            value, e_input = labour.research_input(labour_ratio, compute_ratio, w, compute_rho)
+        elif -_CD < compute_rho < _CD:
+            value = _exp(w * _log(labour_ratio) + (1 - w) * _log(compute_ratio))
+            e_input = w
+        else:
+            log_a = _log(w) + compute_rho * _log(labour_ratio)
+            log_b = _log1p(-w) + compute_rho * _log(compute_ratio)
+            top, low = (log_a, log_b) if log_a >= log_b else (log_b, log_a)
+            lse = top + _log1p(_exp(low - top))
+            value, e_input = _exp(lse / compute_rho), _exp(log_a - lse)
+        own = 0.0 if value <= 0.0 else rate_per_year * value ** lam * _exp(-beta * u)
+        # advance_software proper
+        if remaining <= tiny or u >= ceiling:
+            break
+        k = lam * (e_labour * e_input) - beta  # software.rate_elasticity
+        rate = own + spill_rate
+        if rate <= 0.0:
+            break
+        if spill_rate:
+            k = (k * own + spill_slope) / rate
+        h = remaining if rate * remaining <= MAX_DU_PER_SUBSTEP else MAX_DU_PER_SUBSTEP / rate
+        exponential = -_K_ZERO < k < _K_ZERO  # software.advance and time_to_reach
+        if exponential:
+            new = u + rate * h
+        else:
+            x = k * rate * h
+            new = math.inf if x >= 1.0 else u - _log1p(-x) / k
+        if new > ceiling:
+            new = ceiling
+        before = _floor(u / LN10 + 1e-12)
+        after = _floor(new / LN10 + 1e-12)
+        for power in range(before + 1, after + 1):
+            gap = power * LN10 - u  # software.time_to_reach
+            reach = gap / rate if exponential else -_expm1(-k * gap) / (k * rate)
+            crossings.append((year + elapsed + reach, power))
+        u = new
+        elapsed += h
+        remaining -= h
+    else:
+        raise RuntimeError("software integration did not finish the step")
+    state.ln_software = u
+    state.stock = end
+    # -- update_research_outputs: the last evaluation above is at this u ------------------------
+    state.humans = humans
+    copies = ai_per_s * _exp(u)
+    state.ai_researchers = copies ** psi if copies > 0.0 else 0.0
+    state.research = value
+    state.ai_share = ai_share
+    state.unreviewed = ai_share * (1.0 - need)
+    state.multiplier = own / c.reference_rate if c.reference_rate > 0 else 1.0
+    return integral, crossings
+
+
+def plan_spending(c: Constants, state: LabState, year: float, world_product: float,
+                  next_year: float, next_world_product: float) -> None:
+    """A lab's spending over the step (USD/year), bounded by build-out: the same as
+
+        state.spend_now = min(spend_rule(c, state, year, world_product),
+                              state.spend_now * c.spend_ramp_per_step)
+        state.spend_next = min(spend_rule(c, state, next_year, next_world_product),
+                               state.spend_now * c.spend_ramp_per_step)
+
+    with spend_rule's soft_max and soft_min (``sim/dynamics/growth.py``) written out."""
+    p = SATURATION_SHARPNESS
+    ramp = c.spend_ramp_per_step
+    revenue_part = c.revenue_reinvestment_share * state.revenue
+    spend0, g, entered = state.spend0, c.log_spend_growth, state.entered_year
+    spend, path = state.spend_now, []
+    for when, world in ((year, world_product), (next_year, next_world_product)):
+        base = spend0 * _exp(g * (when - entered))
+        if base <= 0.0 or revenue_part <= 0.0:  # soft_max(base, revenue_part)
+            wanted = max(base, revenue_part, 0.0)
+        else:
+            a, b = p * _log(base), p * _log(revenue_part)
+            top, low = (a, b) if a >= b else (b, a)
+            wanted = _exp((top + _log1p(_exp(low - top))) / p)
+        supply = c.max_spend_share_of_gwp * world
+        if wanted <= 0.0:  # soft_min(wanted, supply)
+            planned = 0.0
+        elif not math.isfinite(supply):
+            planned = wanted
+        else:
+            a, b = -p * _log(wanted), -p * _log(supply)
+            top, low = (a, b) if a >= b else (b, a)
+            planned = _exp(-(top + _log1p(_exp(low - top))) / p)
+        spend = min(planned, spend * ramp)
+        path.append(spend)
+    state.spend_now, state.spend_next = path
