@@ -316,6 +316,7 @@ def _register_extra_commands() -> None:
     from ixsim.cli.analyze import analyze_command
     from ixsim.cli.backtest import backtest_command
     from ixsim.cli.calibrate import calibrate_command
+    from ixsim.cli.forecast import forecast_command
     from ixsim.cli.query import query_command
 
     app.command("backtest", help="Score a scenario (default: the baseline) against the dated "
@@ -324,6 +325,10 @@ def _register_extra_commands() -> None:
                                  "fail).")(backtest_command)
     app.command("calibrate", help="Train small transformers (JAX) to measure scaling, recipe "
                                   "gains and returns to automated R&D.")(calibrate_command)
+    app.command("forecast", help="Forecast successor training with uncertainty: Monte Carlo "
+                                 "over the priors on Dask, weighted by the fit to 2023-25 "
+                                 "observations; P(by year), quantiles, others' estimates."
+                )(forecast_command)
     app.command("query", help="Query a sweep store with read-only SQL (DuckDB): views runs, "
                               "series, series_quantiles; a table or --csv.")(query_command)
     app.command("analyze", help="Analyse a sweep store: outcome quantiles, P(successor "

@@ -14,10 +14,12 @@ from ixsim.sim.sources import resolve_citation
 def test_a_draw_that_fits_the_observations_weighs_more_than_one_that_does_not():
     loglik = np.array([-10.0, -12.0, -40.0, np.nan])
     max_z = np.array([1.0, 2.0, 3.5, 1.0])
-    w = fc.history_weights(loglik, max_z)
+    w = fc.history_weights(loglik, max_z, temperature=1.0)
     assert w.sum() == pytest.approx(1.0)
     assert w[0] > w[1] > w[2] >= 0.0 and w[3] == 0.0
     assert w[0] / w[1] == pytest.approx(math.exp(2.0))
+    tempered = fc.history_weights(loglik, max_z)
+    assert tempered[0] / tempered[1] == pytest.approx(math.exp(2.0 / fc.TEMPERATURE))
     ruled_out = fc.history_weights(np.array([-1.0, -2.0]), np.array([4.5, 1.0]))
     assert ruled_out[0] == 0.0 and ruled_out[1] == 1.0  # beyond 4 sigma: history matching
 
@@ -61,3 +63,9 @@ def test_the_observation_fit_of_a_run_ranks_settings_as_the_backtest_does():
     assert ll_good > ll_bad + 20 and z_bad > z_good
     w = fc.history_weights(np.array([ll_good, ll_bad]), np.array([z_good, z_bad]))
     assert w[0] > 0.99
+
+
+def test_the_temperature_is_the_squared_birge_ratio_of_the_horizon_fit():
+    from ixsim.analysis.horizon_fit import derive
+
+    assert derive().birge ** 2 == pytest.approx(fc.TEMPERATURE, abs=0.15)
