@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/ixsim run baseline --out out/baseline
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # AGAINST=REV also times that revision's code in the same run (ratio new/old); default HEAD~1.
 AGAINST ?= HEAD~1

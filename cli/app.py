@@ -318,6 +318,7 @@ def _register_extra_commands() -> None:
     from ixsim.cli.calibrate import calibrate_command
     from ixsim.cli.forecast import forecast_command
     from ixsim.cli.query import query_command
+    from ixsim.cli.sweep import sweep_command
 
     app.command("backtest", help="Score a scenario (default: the baseline) against the dated "
                                  "observations and published rates; --fit-until fits the "
@@ -334,6 +335,9 @@ def _register_extra_commands() -> None:
     app.command("analyze", help="Analyse a sweep store: outcome quantiles, P(successor "
                                 "training by year), Sobol/Morris indices, PRIM boxes for "
                                 "--condition; writes analysis.json.")(analyze_command)
+    app.command("sweep", help="Run a sweep spec (uncertainties x levers x seeds of a base "
+                              "scenario) on Dask into a Parquet store; --resume continues "
+                              "one.")(sweep_command)
 
 
 _register_extra_commands()
