@@ -35,6 +35,7 @@ import numpy as np
 from scipy import stats
 
 from ixsim.sim.inputfiles import InputFileError, read_text, toml_nesting_problem
+from ixsim.sim.scenario import schema_key
 from ixsim.sim.sources import DATA_DIR, cited_row_ids, resolve_citation
 
 __all__ = ["PRIORS_PATH", "MAX_PRIORS_BYTES", "EPS", "PriorsError", "Prior", "Correlation",
@@ -212,16 +213,6 @@ def _schema_names() -> set[str]:
     return {row["name"] for row in field_table()}
 
 
-def _schema_key(name: str) -> str:
-    """``regulators[1].lag_years`` -> ``regulators[].lag_years``; a strategy's name ->
-    ``<name>``: the form ``field_table`` lists."""
-    key = re.sub(r"\[[0-9]+\]", "[]", name)
-    parts = key.split(".")
-    if len(parts) >= 3 and parts[0] == "strategies":
-        parts[1] = "<name>"
-    return ".".join(parts)
-
-
 _NAME = re.compile(r"[a-z_][a-z0-9_]*(\[[0-9]+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?)+")
 
 
@@ -295,9 +286,9 @@ def _prior(path: str, i: int, entry: Any, schema: set[str]) -> Prior:
         raise PriorsError(path, f"{where}.name", "missing" if name is None else
                           f"must be a dotted parameter name (got {_shown(name)})")
     where = f"prior[{i}] ({name})"
-    if not _NAME.fullmatch(name) or _schema_key(name) not in schema:
+    if not _NAME.fullmatch(name) or schema_key(name) not in schema:
         raise PriorsError(path, f"{where}.name", "unknown scenario parameter"
-                          + _hint(_schema_key(name), sorted(schema)))
+                          + _hint(schema_key(name), sorted(schema)))
     dist_name = entry.get("dist")
     if not isinstance(dist_name, str):
         raise PriorsError(path, f"{where}.dist", "missing" if dist_name is None else

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ixsim.cli.errors import fail
+from ixsim.cli.options import write_document
 
 
 def _table() -> Table:
@@ -171,10 +172,9 @@ def analyze_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the JSON document")] = False,
 ) -> None:
     """Analyse a sweep store: quantiles, P(successor by year), Sobol/Morris indices, PRIM."""
-    from ixsim.analysis.files import OutputError, check_file, write_text
+    from ixsim.analysis.files import OutputError, check_file
     from ixsim.analysis.query import QueryError, StoreError, condition_mask, load_runs
     from ixsim.analysis.sensitivity import AnalysisError, analyze, check_metrics
-    from ixsim.cli.launch import cleanup_on_interrupt
 
     try:
         check_file(out)  # before the work; the writer checks again
@@ -201,13 +201,7 @@ def analyze_command(
         fail(f"{directory}: {exc}")
     document["store"]["path"] = directory
     text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    try:
-        with cleanup_on_interrupt():  # a Ctrl-C while writing removes the temporary file
-            write_text(out, text)
-    except OutputError as exc:
-        fail(f"--out: {exc}")
-    except OSError as exc:
-        fail(f"--out: {out}: cannot write ({exc.strerror or exc})")
+    write_document(out, text)
 
     if as_json:
         sys.stdout.write(text)

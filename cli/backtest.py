@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ixsim.cli.errors import EXIT_FAILED, fail
-from ixsim.cli.options import CalibrationOption, SetOption, load, resolve
+from ixsim.cli.options import CalibrationOption, SetOption, load, resolve, write_document
 
 if TYPE_CHECKING:
     from ixsim.analysis.backtest import Backtest, Check
@@ -271,8 +271,7 @@ def backtest_command(
     published rates."""
     from ixsim.analysis.backtest import (DEFAULT_SCENARIO, ROOT, FitWindowError, parse_fit_until,
                                          run_backtest, last_observation_year, with_end_year)
-    from ixsim.analysis.files import OutputError, check_file, write_text
-    from ixsim.cli.launch import cleanup_on_interrupt
+    from ixsim.analysis.files import OutputError, check_file
 
     path = DEFAULT_SCENARIO if scenario is None else resolve(scenario)
     overrides = list(set_ or [])
@@ -309,13 +308,7 @@ def backtest_command(
         "seed": 0,
     }
     text = bt.to_json(extra)
-    try:
-        with cleanup_on_interrupt():  # a Ctrl-C while writing removes the temporary file
-            write_text(out, text)
-    except OutputError as exc:
-        fail(f"--out: {exc}")
-    except OSError as exc:
-        fail(f"--out: {out}: cannot write ({exc.strerror or exc})")
+    write_document(out, text)
 
     if json_:
         sys.stdout.write(text)

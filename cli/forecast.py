@@ -100,8 +100,8 @@ def forecast_command(
 
     from ixsim.analysis import forecast as fc
     from ixsim.analysis import forecast_run as fr
-    from ixsim.analysis.files import OutputError, check_file, write_text
-    from ixsim.cli.options import resolve
+    from ixsim.analysis.files import OutputError, check_file
+    from ixsim.cli.options import resolve, write_document
 
     names = scenarios or ["baseline"]
     paths = [str(resolve(name)) for name in names]  # one line, exit 2, for an unknown name
@@ -146,10 +146,7 @@ def forecast_command(
                              for r, w, e in fc.REFERENCE_POINTS],
     }
     text = json.dumps(_clean(doc), indent=2, sort_keys=True) + "\n"
-    try:
-        write_text(out, text)
-    except (OutputError, OSError) as exc:
-        fail(f"--out: {exc}")
+    write_document(out, text)
     if json_:
         sys.stdout.write(text)
         return

@@ -61,3 +61,18 @@ def resolve(scenario: str | Path) -> Path:
         return resolve_scenario(scenario)
     except ScenarioError as exc:
         fail(*scenario_messages(exc))
+
+
+def write_document(out: str, text: str) -> None:
+    """Write a command's JSON document to ``out`` atomically (a Ctrl-C while writing removes
+    the temporary file); a path that cannot be written is one ``--out`` line, exit 2."""
+    from ixsim.analysis.files import OutputError, write_text
+    from ixsim.cli.launch import cleanup_on_interrupt
+
+    try:
+        with cleanup_on_interrupt():
+            write_text(out, text)
+    except OutputError as exc:
+        fail(f"--out: {exc}")
+    except OSError as exc:
+        fail(f"--out: {out}: cannot write ({exc.strerror or exc})")

@@ -660,6 +660,16 @@ def load_scenario(path_or_name: str | os.PathLike, overrides: Mapping[str, Any] 
     return with_overrides(scenario, overrides, overrides_label) if overrides else scenario
 
 
+def schema_key(name: str) -> str:
+    """The ``field_table`` name of a dotted parameter: ``regulators[1].lag_years`` ->
+    ``regulators[].lag_years``, ``strategies.frontier.x`` -> ``strategies.<name>.x``."""
+    key = re.sub(r"\[[0-9]+\]", "[]", name)
+    parts = key.split(".")
+    if len(parts) >= 3 and parts[0] == "strategies":
+        parts[1] = "<name>"
+    return ".".join(parts)
+
+
 def field_table(model: type[BaseModel] = Scenario, prefix: str = "") -> list[dict[str, Any]]:
     """One row per number of the schema: dotted name, units, range, default, source/assumption."""
     rows: list[dict[str, Any]] = []

@@ -47,7 +47,6 @@ import itertools
 import json
 import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from ixsim.sim.results import WORLD_COLUMNS
 # _NO_VALUE: ScenarioError's own "this problem has no offending value" marker, so that a
 # SweepError renders its lines exactly as a scenario's problems are rendered
 from ixsim.sim.scenario import (_NO_VALUE, SCENARIOS_DIR, Scenario, ScenarioError, field_table,
+                               schema_key,
                                 load_scenario, resolve_scenario, with_overrides)
 from ixsim.sim.schema.base import Strict
 
@@ -375,16 +375,6 @@ def _schema_rows() -> dict[str, dict[str, Any]]:
     return _SCHEMA
 
 
-def _schema_key(name: str) -> str:
-    """``regulators[1].lag_years`` -> ``regulators[].lag_years``; a strategy's name ->
-    ``<name>``: the form ``field_table`` lists."""
-    key = re.sub(r"\[[0-9]+\]", "[]", name)
-    parts = key.split(".")
-    if len(parts) >= 3 and parts[0] == "strategies":
-        parts[1] = "<name>"
-    return ".".join(parts)
-
-
 def _not_meta(name: str, field: str, source: str) -> None:
     """Refuse to vary ``meta.*``: the series of all runs share one time axis."""
     if name.split(".")[0].split("[")[0] == "meta":
@@ -491,10 +481,10 @@ def _check_support(u: Uncertainty, scenario: Scenario, field: str, source: str) 
     distribution that reaches outside the parameter's range or makes an invalid scenario."""
     _not_meta(u.name, field, source)
     rows = _schema_rows()
-    row = rows.get(_schema_key(u.name))
+    row = rows.get(schema_key(u.name))
     if row is None:
         raise SweepError(source, [(field, "not a number of the scenario schema"
-                                   + _hint(_schema_key(u.name), sorted(rows))
+                                   + _hint(schema_key(u.name), sorted(rows))
                                    + " (ixsim params lists them)", _NO_VALUE)])
     if isinstance(row["default"], int) and not isinstance(row["default"], bool):
         raise SweepError(source, [(field, f"is a whole number ({row['units']}): give it as a "
