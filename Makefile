@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install params-doc calibration-doc priors-doc clean
+.PHONY: demo test bench bench-sweep install params-doc calibration-doc priors-doc clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ test: $(STAMP)
 AGAINST ?= HEAD~1
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_bench.py --against $(AGAINST)
+
+# A 10,000-run sweep, its parallel efficiency, a query over it and the shipped forecast (~4 min).
+bench-sweep: $(STAMP)
+	$(BIN)/python benchmarks/sweep_bench.py
 
 params-doc: $(STAMP)
 	$(BIN)/ixsim params --markdown > docs/parameters.md.tmp && mv docs/parameters.md.tmp docs/parameters.md
