@@ -6,17 +6,17 @@ meant, a file where a folder is meant, an empty path, the filesystem root, the c
 or one that holds it) is refused with ``OutputError`` before anything is written. A target
 that is a symbolic link is followed: the file or folder it names is replaced, the link stays.
 
-One file (``staged``, ``write_bytes``, ``write_text``): written to ``.NAME.XXXXXXXX.tmp``
+One file (``staged``, ``write_bytes``, ``write_text``): written to ``.NAME.<random>.tmp``
 beside the target, flushed, then renamed over it, so readers and interrupted runs never see
 half a file. The writer holds an ``flock`` on its temporary file for as long as it exists; a
 later write to the same target removes leftovers of killed writers (those whose lock is free).
 
 One folder (``publish_folder``, ``write_all``): a run's outputs are published together or not
-at all. They are written into a staging folder ``.NAME.ixsim-new-XXXXXXXX`` beside the target
+at all. They are written into a staging folder ``.NAME.ixsim-new-<random>`` beside the target
 (same filesystem), which is then swapped with the target in one ``renameat2(RENAME_EXCHANGE)``
 call: a reader sees the complete old set or the complete new set, never a mix. The old set,
 now under the staging name, is then removed. Where the exchange is not supported, the old
-folder is renamed aside (``.NAME.ixsim-old-XXXXXXXX``) and the new one renamed in; a reader
+folder is renamed aside (``.NAME.ixsim-old-<random>``) and the new one renamed in; a reader
 can then find no folder for an instant, but never a mixed one.
 
 While a folder is being written its writer holds an exclusive, non-blocking ``flock`` on
@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 LOCK_SUFFIX = ".lock"
-STAGING_TAG = ".ixsim-"  # .NAME.ixsim-new-XXXXXXXX (staging), .NAME.ixsim-old-XXXXXXXX (aside)
+STAGING_TAG = ".ixsim-"  # .NAME.ixsim-new-<random> (staging), .NAME.ixsim-old-<random> (aside)
 _RANDOM = r"[a-z0-9_]{8}"  # tempfile's random part
 
 
@@ -225,7 +225,7 @@ def _deferred_interrupts() -> Iterator[None]:
 # --- one file ------------------------------------------------------------------------------
 
 def _remove_dead_temporaries(folder: Path, name: str) -> None:
-    """Remove ``.NAME.XXXXXXXX.tmp`` files in ``folder`` whose writer is gone (lock free)."""
+    """Remove ``.NAME.<random>.tmp`` files in ``folder`` whose writer is gone (lock free)."""
     pattern = re.compile(r"\.%s\.%s\.tmp" % (re.escape(name), _RANDOM))
     try:
         entries = [e.name for e in os.scandir(folder) if pattern.fullmatch(e.name)]
@@ -253,7 +253,7 @@ def _remove_dead_temporaries(folder: Path, name: str) -> None:
 
 
 def _locked_temporary(folder: Path, name: str) -> tuple[int, Path]:
-    """A new ``.NAME.XXXXXXXX.tmp`` in ``folder``, open and flock'ed (so it is never taken for
+    """A new ``.NAME.<random>.tmp`` in ``folder``, open and flock'ed (so it is never taken for
     a dead writer's leftover)."""
     while True:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)

@@ -27,14 +27,13 @@ import difflib
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from ixsim.sim.inputfiles import InputFileError, read_text, toml_nesting_problem
+from ixsim.sim.inputfiles import InputFileError, read_toml
 from ixsim.sim.scenario import schema_key
 from ixsim.sim.sources import DATA_DIR, cited_row_ids, resolve_citation
 
@@ -401,18 +400,9 @@ def load_priors(path: str | os.PathLike | None = None) -> Priors:
     path = PRIORS_PATH if path is None else path
     shown = str(path)
     try:
-        text, _ = read_text(path, MAX_PRIORS_BYTES, "priors file")
+        data, _ = read_toml(path, MAX_PRIORS_BYTES, "priors file")
     except InputFileError as exc:
         raise PriorsError(exc.path, "", exc.message) from None
-    problem = toml_nesting_problem(text)
-    if problem is not None:
-        raise PriorsError(shown, "", f"not valid TOML: {problem}")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PriorsError(shown, "", f"not valid TOML: {exc}") from None
-    except (RecursionError, ValueError) as exc:  # deep nesting; an integer of 4,300+ digits
-        raise PriorsError(shown, "", f"not valid TOML: {exc.__class__.__name__}") from None
     for key in data:
         if key not in _TOP_KEYS:
             raise PriorsError(shown, key, f"unknown key (the file holds {', '.join(_TOP_KEYS)})"

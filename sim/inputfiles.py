@@ -23,7 +23,8 @@ import errno
 import os
 import re
 import stat
-from typing import NamedTuple
+import tomllib
+from typing import Any, NamedTuple
 
 __all__ = ["InputFileError", "FileIdentity", "read_text", "toml_nesting_problem",
            "json_nesting_problem", "MAX_NESTING", "MAX_KEY_PARTS"]
@@ -222,3 +223,30 @@ def json_nesting_problem(text: str) -> str | None:
         elif tok in ("]", "}"):
             depth = max(0, depth - 1)
     return None
+
+
+def toml_value_problem(exc: ValueError) -> str:
+    """A short reason for a ValueError from tomllib (an integer of 4,300+ digits, say)."""
+    if "integer string conversion" in str(exc):
+        return "an integer has more than 4,300 digits"
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+
+
+def read_toml(path: str | os.PathLike, limit: int,
+              what: str = "file") -> tuple[dict[str, Any], FileIdentity]:
+    """The TOML document of a file read by ``read_text`` (at most ``limit`` bytes), nesting
+    checked before parsing; InputFileError (``message`` starts "not valid TOML: ") otherwise.
+    The one TOML reader of scenarios, sweep specs and the priors file."""
+    text, identity = read_text(path, limit, what)
+    shown = os.fspath(path)
+    problem = toml_nesting_problem(text)
+    if problem is not None:
+        raise InputFileError(shown, f"not valid TOML: {problem}")
+    try:
+        return tomllib.loads(text), identity
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(shown, f"not valid TOML: {exc}") from None
+    except RecursionError:  # the pre-scan should have caught it: never a traceback
+        raise InputFileError(shown, "not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise InputFileError(shown, f"not valid TOML: {toml_value_problem(exc)}") from None

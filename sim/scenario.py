@@ -29,7 +29,7 @@ from pydantic import (BaseModel, Field, PrivateAttr, StringConstraints, Validati
 
 from ixsim.sim.calibration import overlay
 from ixsim.sim.inputfiles import (MAX_KEY_PARTS, MAX_NESTING, FileIdentity, InputFileError,
-                                  read_text, toml_nesting_problem)
+                                  read_toml, toml_nesting_problem, toml_value_problem)
 from ixsim.sim.measured import CalibrationFileError
 from ixsim.sim.schema.actors import (DEFAULT_STRATEGIES, ExportControl, LabSpec, Networks,
                                      RegulatorSpec, Responses, Risk, Strategy, merge_strategies)
@@ -375,16 +375,10 @@ def _parse_value(text: str) -> Any:
     except RecursionError:  # the pre-scan should have caught it
         raise ValueError(f"a value may nest at most {MAX_NESTING} levels of [ and {{") from None
     except ValueError as exc:  # an integer of more than 4,300 digits
-        raise ValueError(_toml_value_problem(exc)) from None
+        raise ValueError(toml_value_problem(exc)) from None
     if list(doc) != ["v"]:
         raise ValueError("a value is one TOML literal")
     return doc["v"]
-
-
-def _toml_value_problem(exc: ValueError) -> str:
-    if "integer string conversion" in str(exc):
-        return "an integer has more than 4,300 digits"
-    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
 
 
 def parse_set_options(items: Sequence[str]) -> dict[str, Any]:
@@ -505,23 +499,10 @@ def _read_toml(path: str | os.PathLike) -> tuple[dict[str, Any], FileIdentity]:
     MAX_KEY_PARTS key parts (before tomllib, which recurses), syntax, NaN/inf, and at least one
     setting. Returns the data and the file's identity (for extends loops)."""
     try:
-        text, identity = read_text(path, MAX_SCENARIO_BYTES, "scenario file")
+        data, identity = read_toml(path, MAX_SCENARIO_BYTES, "scenario file")
     except InputFileError as exc:
         raise ScenarioError(exc.path, [("", exc.message, _NO_VALUE)]) from None
     source = str(path)
-    problem = toml_nesting_problem(text)
-    if problem is not None:
-        raise ScenarioError(source, [("", f"not valid TOML: {problem}", _NO_VALUE)])
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, [("", f"not valid TOML: {exc}", _NO_VALUE)]) from None
-    except RecursionError:  # the pre-scan should have caught it: never a traceback
-        raise ScenarioError(source, [("", "not valid TOML: nested too deeply",
-                                      _NO_VALUE)]) from None
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        raise ScenarioError(source, [("", f"not valid TOML: {_toml_value_problem(exc)}",
-                                      _NO_VALUE)]) from None
     if not data:
         # An empty file and one holding only comments are alike refused: both are far more
         # likely a truncated or wrong file than a wish for every default, and the defaults are
@@ -591,18 +572,26 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml")) if SCENARIOS_DIR.is_dir() else []
 
 
+def named_file(text: str, folder: Path) -> Path | None:
+    """The file ``text`` means: a path as given (it has a ``/`` or ends in ``.toml``, or exists),
+    else ``folder/NAME.toml`` if that is a file; None for an unknown name. A path that is not a
+    regular file (a pipe, a device, a link loop) is returned: the reader says what it is."""
+    seps = {"/", os.sep, os.altsep} - {None}
+    if not text or text.endswith(".toml") or any(sep in text for sep in seps):
+        return Path(text)
+    named = folder / f"{text}.toml"
+    if named.is_file():
+        return named
+    return Path(text) if os.path.lexists(text) else None
+
+
 def resolve_scenario(path_or_name: str | os.PathLike) -> Path:
     """The file of a scenario: a path as given, or for a name (no ``/``, no ``.toml``)
     ``scenarios/NAME.toml``. An unknown name raises ScenarioError listing the available ones."""
     text = os.fspath(path_or_name)
-    seps = {"/", os.sep, os.altsep} - {None}
-    if not text or text.endswith(".toml") or any(sep in text for sep in seps):
-        return Path(text)
-    named = SCENARIOS_DIR / f"{text}.toml"
-    if named.is_file():
-        return named
-    if os.path.lexists(text):  # a file without the .toml suffix; the reader says if it is not
-        return Path(text)       # a regular file (a pipe, a device, a directory, a link loop)
+    found = named_file(text, SCENARIOS_DIR)
+    if found is not None:
+        return found
     names = scenario_names()
     close = _did_you_mean(text, names)
     hint = f"; did you mean {close}?" if close else ""

@@ -47,7 +47,6 @@ import itertools
 import json
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +55,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, field_validator
 
-from ixsim.sim.inputfiles import InputFileError, read_text, toml_nesting_problem
+from ixsim.sim.inputfiles import InputFileError, read_toml
 from ixsim.sim.results import WORLD_COLUMNS
 # _NO_VALUE: ScenarioError's own "this problem has no offending value" marker, so that a
 # SweepError renders its lines exactly as a scenario's problems are rendered
 from ixsim.sim.scenario import (_NO_VALUE, SCENARIOS_DIR, Scenario, ScenarioError, field_table,
-                               schema_key,
+                               named_file, schema_key,
                                 load_scenario, resolve_scenario, with_overrides)
 from ixsim.sim.schema.base import Strict
 
@@ -256,14 +255,9 @@ def resolve_sweep(path_or_name: str | os.PathLike) -> Path:
     """A spec's file: a path as given, or for a name (no ``/``, no ``.toml``)
     ``scenarios/sweeps/NAME.toml``; an unknown name raises SweepError listing the shipped ones."""
     text = os.fspath(path_or_name)
-    seps = {"/", os.sep, os.altsep} - {None}
-    if not text or text.endswith(".toml") or any(sep in text for sep in seps):
-        return Path(text)
-    named = SWEEPS_DIR / f"{text}.toml"
-    if named.is_file():
-        return named
-    if os.path.lexists(text):
-        return Path(text)
+    found = named_file(text, SWEEPS_DIR)
+    if found is not None:
+        return found
     names = sweep_names()
     raise SweepError(text, [("", f"no such sweep spec file or name{_hint(text, names)} "
                                  f"(shipped: {', '.join(names) or 'none'})", _NO_VALUE)])
@@ -277,19 +271,9 @@ def load_sweep(path_or_name: str | os.PathLike, *, samples: int | None = None) -
     path = resolve_sweep(path_or_name)
     source = str(path)
     try:
-        text, _ = read_text(path, MAX_SPEC_BYTES, "sweep spec file")
+        data, _ = read_toml(path, MAX_SPEC_BYTES, "sweep spec file")
     except InputFileError as exc:
         raise SweepError(exc.path, [("", exc.message, _NO_VALUE)]) from None
-    problem = toml_nesting_problem(text)
-    if problem is not None:
-        raise SweepError(source, [("", f"not valid TOML: {problem}", _NO_VALUE)])
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepError(source, [("", f"not valid TOML: {exc}", _NO_VALUE)]) from None
-    except (RecursionError, ValueError) as exc:  # deep nesting; an integer of 4,300+ digits
-        raise SweepError(source, [("", f"not valid TOML: {exc.__class__.__name__}",
-                                   _NO_VALUE)]) from None
     if samples is not None and isinstance(data.get("sweep"), dict):
         data["sweep"] = {**data["sweep"], "samples": samples}
     return parse_sweep(data, source, path.parent)
