@@ -51,11 +51,16 @@ def _base(path: str):
 
 
 def applicable(path: str, names: Sequence[str]) -> list[str]:
+    """The catalogue parameters the scenario at ``path`` has; checked once on the client."""
+    return applicable_to(_base(path), names)
+
+
+def applicable_to(spec, names: Sequence[str]) -> list[str]:
     """The catalogue parameters this scenario has (a scenario with fewer regulators than the
-    baseline has no ``regulators[4].lag_years``); checked once on the client."""
+    baseline has no ``regulators[4].lag_years``)."""
     from ixsim.sim.scenario import ScenarioError, with_overrides
 
-    spec, keep = _base(path), []
+    keep = []
     for name in names:
         try:
             current = spec
