@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[train,dev]'
 	@touch $(STAMP)
 
+# One baseline run, then a small baseline forecast report (100 prior draws, ~15 s): open
+# out/demo/report.html in a browser (offline); out/demo/png/ holds the figures for slides.
 demo: $(STAMP)
 	$(BIN)/ixsim run baseline --out out/baseline
+	$(BIN)/ixsim report baseline --draws 100 --out out/demo/report.html --png-dir out/demo/png
+	@echo "report: $(CURDIR)/out/demo/report.html (figures in out/demo/png/)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto

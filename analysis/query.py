@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,31 +179,43 @@ def load_runs(directory: str | os.PathLike) -> tuple[dict[str, Any], pd.DataFram
     return manifest, runs
 
 
+CONDITION_SECONDS = 10.0  # a condition that takes longer is interrupted (the dashboards share a server)
+CONDITION_MEMORY = "512MB"
+
+
 def condition_mask(runs: pd.DataFrame, condition: str) -> np.ndarray:
     """Evaluate a SQL boolean expression (e.g. ``successor_training_year < 2029``) on each row
     of ``runs`` with DuckDB: a boolean array in row order. NULL (a censored or undefined value
-    in the comparison) counts as false. QueryError for an expression that does not parse, names
-    a missing column, or is not true/false."""
-    probe = f"SELECT ({condition}) AS hit FROM runs"
+    in the comparison) counts as false. The text is parsed as one expression by DuckDB's own
+    parser (never pasted into a statement), run with no file access, one thread, a memory cap
+    and a time limit. QueryError for an expression that does not parse, names a missing
+    column, is not true/false, or runs too long."""
     try:
-        statements = duckdb.extract_statements(probe)
+        expression = duckdb.SQLExpression(condition)
     except duckdb.Error as exc:
         raise QueryError(_message(exc)) from None
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise QueryError("not a single expression")
     con = duckdb.connect(":memory:")
+    timer = threading.Timer(CONDITION_SECONDS, con.interrupt)
     try:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET threads = 1")
+        con.execute(f"SET memory_limit = '{CONDITION_MEMORY}'")
+        con.execute("SET lock_configuration = true")
         con.register("runs_frame", runs)
         con.execute(f"CREATE VIEW runs AS {_nan_as_null(con, 'runs_frame')}")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
-        relation = con.sql(probe)
+        relation = con.table("runs").select(expression.alias("hit"))
         kind = str(relation.types[0])
         if kind != "BOOLEAN":
             raise QueryError(f"must be true or false for each run (got {kind})")
+        timer.start()
         hit = [value is True for (value,) in relation.fetchall()]  # insertion order kept
+    except duckdb.InterruptException:
+        raise QueryError(f"took longer than {CONDITION_SECONDS:g} s; simplify it") from None
     except duckdb.Error as exc:
         raise QueryError(_message(exc)) from None
     finally:
+        timer.cancel()
         con.close()
+    if len(hit) != len(runs):
+        raise QueryError("not one answer per run")
     return np.asarray(hit, dtype=bool)

@@ -318,6 +318,8 @@ def _register_extra_commands() -> None:
     from ixsim.cli.calibrate import calibrate_command
     from ixsim.cli.forecast import forecast_command
     from ixsim.cli.query import query_command
+    from ixsim.cli.report import report_command
+    from ixsim.cli.serve import serve_command
     from ixsim.cli.sweep import sweep_command
 
     app.command("backtest", help="Score a scenario (default: the baseline) against the dated "
@@ -335,9 +337,16 @@ def _register_extra_commands() -> None:
     app.command("analyze", help="Analyse a sweep store: outcome quantiles, P(successor "
                                 "training by year), Sobol/Morris indices, PRIM boxes for "
                                 "--condition; writes analysis.json.")(analyze_command)
+    app.command("report", help="A self-contained HTML report (offline, no external URL) of a "
+                               "scenario's ensemble or a sweep store: headline numbers, "
+                               "figures, method, sources; --png-dir writes the figures as "
+                               "PNG.")(report_command)
     app.command("sweep", help="Run a sweep spec (uncertainties x levers x seeds of a base "
                               "scenario) on Dask into a Parquet store; --resume continues "
                               "one.")(sweep_command)
+    app.command("serve", help="Serve the dashboards (Panel): explorer, timelines, early "
+                              "warning, sensitivity, compare, calibration, sweeps; binds to "
+                              "127.0.0.1 unless --address says otherwise.")(serve_command)
 
 
 _register_extra_commands()

@@ -7,9 +7,10 @@ streamed into a Parquet store with a manifest that a resumed sweep must match.
     sweep = load_sweep("forecast", samples=100)    # scenarios/sweeps/forecast.toml
     outcome = run_sweep(sweep, "out/forecast", workers=2)
 
-``spec`` reads and checks specs, ``samplers`` makes unit-cube designs, ``runs`` orders and
-seeds the runs and holds the worker function, ``dataset`` is the store's layout and
-``execute`` the Dask executor. The model is imported only where runs are made.
+``spec`` reads and checks specs, ``samplers`` makes unit-cube designs, ``models`` names what a
+run runs (the simulation, or the Ishigami test function), ``runs`` orders and seeds the runs and
+holds the worker function, ``dataset`` is the store's layout and ``execute`` the Dask executor.
+The model is imported only where runs are made.
 """
 
 from ixsim.analysis.sweep.execute import (SweepOutcome, SweepRunError, SweepStoreError, plan_for,

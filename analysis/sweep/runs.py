@@ -1,5 +1,6 @@
 """The runs of a sweep: their order, seeds and chunks, the columns of a row, and the worker
-function that runs one chunk and returns Arrow tables (never model objects).
+function that runs one chunk through the sweep's model (``ixsim.analysis.sweep.models``) and
+returns Arrow tables (never model objects).
 
 Order. ``run_id = (sample_id * n_lever_sets + lever_set) * seeds_per_sample + seed_index``:
 sample by sample, within a sample lever set by lever set, within those seed by seed. Chunk ``c``
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from ixsim.analysis.sweep.models import DEFAULT_MODEL, get_model
 
 __all__ = ["Plan", "Chunk", "RunContext", "ChunkResult", "run_seed", "run_chunk",
            "ARROW_TYPES", "IDENTITY_COLUMNS", "metric_kinds", "run_columns", "arrow_schema"]
@@ -101,7 +104,7 @@ class Plan:
 class RunContext:
     """What every task needs besides its chunk (sent with each task: a few KB)."""
 
-    scenario: Any  # the base Scenario, constants applied
+    scenario: Any  # the base Scenario, constants applied (None: a model without scenario)
     parameters: tuple[str, ...]
     lever_names: tuple[str, ...]
     lever_sets: tuple[tuple[Any, ...], ...]  # values in lever_names order, by lever set
@@ -109,18 +112,21 @@ class RunContext:
     per_run_series: bool
     year_stride: int  # steps per year: the per-run series keep every year_stride-th step
     columns: tuple[tuple[str, str], ...]  # (name, kind) of every runs column, in order
+    model: str = DEFAULT_MODEL  # a name in ixsim.analysis.sweep.models.MODELS
+    constants: tuple[tuple[str, Any], ...] = ()  # a model without scenario: its fixed values
 
 
 @dataclass(frozen=True)
 class ChunkResult:
     """A chunk's tables: ``runs`` (one row per run), ``series`` (yearly per-run series, when
     kept) and ``monthly`` (each successful run's series at every step: the input of the
-    quantiles, one column ``SERIES@STEP`` each)."""
+    quantiles, a float64 matrix with a row per run: run_id, lever_set, then every step of the
+    first series, of the second...)."""
 
     index: int
     runs: pa.Table
     series: pa.Table | None
-    monthly: pa.Table | None
+    monthly: np.ndarray | None
     n_failed: int
 
 
@@ -166,11 +172,6 @@ def series_schema(series: tuple[str, ...]) -> pa.Schema:
                       *((s, pa.float64()) for s in series)])
 
 
-def monthly_schema(series: tuple[str, ...], n_steps: int) -> pa.Schema:
-    return pa.schema([("run_id", pa.int64()), ("lever_set", pa.int64()),
-                      *((f"{s}@{j}", pa.float64()) for s in series for j in range(n_steps))])
-
-
 def _coerce(value: Any, kind: str) -> Any:
     """A summary value for a column of ``kind``; TypeError when it does not fit."""
     if value is None:
@@ -202,9 +203,7 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     """Run every run of ``chunk`` and return its tables. A run that raises is a row with status
     "failed" and its error (one line), never lost; only KeyboardInterrupt and SystemExit end
     the task."""
-    from ixsim.sim.model import simulate
-    from ixsim.sim.scenario import with_overrides
-
+    run = get_model(context.model).run
     columns = context.columns
     kinds = dict(columns)
     k = len(context.parameters)
@@ -225,15 +224,13 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
                     "seed_index": int(chunk.seed_index[i]), "seed": int(chunk.seed[i])}
         metrics: dict[str, Any] = {}
         try:
-            overrides = {**dict(zip(context.parameters, values)),
+            overrides = {**dict(context.constants), **dict(zip(context.parameters, values)),
                          **dict(zip(context.lever_names, lever_values))}
-            spec = with_overrides(context.scenario, overrides, "sweep run")
-            result = simulate(spec, seed=identity["seed"])
-            summary = result.summary()
+            summary, world = run(context.scenario, overrides, identity["seed"])
             metrics = {name: _coerce(summary.get(name), kinds[name]) for name in metric_names}
             status, error = "ok", None
         except Exception as exc:  # recorded, never lost: the row says what went wrong
-            status, error, metrics, result = "failed", _one_line(exc), {}, None
+            status, error, metrics, world = "failed", _one_line(exc), {}, None
             n_failed += 1
         row = {**identity, "status": status, "error": error,
                **{f"u:{p}": float(u) for p, u in zip(context.parameters, chunk.unit[i])},
@@ -242,9 +239,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
                **{name: metrics.get(name) for name in metric_names}}
         for name, _ in columns:
             data[name].append(row[name])
-        if result is None or not context.series:
+        if world is None or not context.series:
             continue
-        world = result.world
         monthly_ids.append(identity["run_id"])
         monthly_sets.append(identity["lever_set"])
         monthly_values.append(np.concatenate([np.asarray(world[s], dtype=np.float64)
@@ -262,17 +258,13 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
         series = pa.table(series_rows, schema=series_schema(context.series))
     monthly = None
     if context.series:
-        monthly = _monthly_table(context.series, monthly_ids, monthly_sets, monthly_values)
+        monthly = _monthly_matrix(monthly_ids, monthly_sets, monthly_values)
     return ChunkResult(chunk.index, runs, series, monthly, n_failed)
 
 
-def _monthly_table(series: tuple[str, ...], ids: list[int], sets: list[int],
-                   values: list[np.ndarray]) -> pa.Table | None:
+def _monthly_matrix(ids: list[int], sets: list[int], values: list[np.ndarray]
+                    ) -> np.ndarray | None:
     if not values:
         return None  # no successful run: nothing for the quantiles
-    matrix = np.vstack(values)  # (runs, len(series) * steps)
-    n_steps = matrix.shape[1] // len(series)
-    schema = monthly_schema(series, n_steps)
-    arrays = [pa.array(ids, pa.int64()), pa.array(sets, pa.int64()),
-              *(pa.array(matrix[:, j]) for j in range(matrix.shape[1]))]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return np.column_stack([np.asarray(ids, dtype=np.float64),
+                            np.asarray(sets, dtype=np.float64), np.vstack(values)])

@@ -10,6 +10,7 @@ kept)::
 
     [sweep]
     name = "forecast"
+    model = "ixsim"              # the default; or a test function (ixsim.analysis.sweep.models)
     base = "baseline"            # a scenario name, or a path relative to this file
     sampler = "monte-carlo"      # monte-carlo | latin-hypercube | sobol | morris | grid
     samples = 1000               # base samples (sobol: Saltelli's N; morris: trajectories)
@@ -37,6 +38,11 @@ Every value a sweep can draw (from the 1e-9 to the 1 - 1e-9 quantile: unit point
 to that, as in the catalogue) must lie inside the parameter's schema range and make a valid
 scenario; every lever value and every lever set must make a valid scenario. ``meta.*`` (the
 time grid) cannot be swept: the series of all runs share one time axis.
+
+A model other than ``ixsim`` (``ishigami``: a test function with known Sobol indices) runs no
+scenario: the spec has no ``base``, no series, and its uncertainties, levers and constants
+together give each parameter the model takes exactly once. ``model = "ixsim"`` is left out of
+the canonical spec, so the specs written before models existed keep their hash.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, field_validator
 
+from ixsim.analysis.sweep.models import DEFAULT_MODEL, MODELS, SweepModel, get_model
 from ixsim.sim.inputfiles import InputFileError, read_toml
 from ixsim.sim.results import WORLD_COLUMNS
 # _NO_VALUE: ScenarioError's own "this problem has no offending value" marker, so that a
@@ -92,7 +99,8 @@ class SweepError(ScenarioError):
 class SweepSection(Strict):
     name: str = Field(..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = Field("", max_length=2000)
-    base: str = Field(..., min_length=1, max_length=1000)
+    model: str = DEFAULT_MODEL
+    base: str | None = Field(None, min_length=1, max_length=1000)  # required by ixsim
     sampler: Literal["monte-carlo", "latin-hypercube", "sobol", "morris", "grid"] = "monte-carlo"
     samples: int = Field(1000, ge=1, le=MAX_RUNS)
     seeds_per_sample: int = Field(1, ge=1, le=10_000)
@@ -101,15 +109,25 @@ class SweepSection(Strict):
     grid_points: int = Field(5, ge=2, le=1_000)  # grid: quantile points per parameter
     morris_levels: int = Field(4, ge=2, le=1_000)  # morris: SALib's num_levels
 
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in MODELS:
+            raise ValueError(f"unknown model {value!r}{_hint(value, list(MODELS))} "
+                             f"(known: {', '.join(MODELS)})")
+        return value
+
 
 class Outputs(Strict):
-    series: list[str] = Field(default_factory=lambda: list(DEFAULT_SERIES),
-                              max_length=len(SERIES_NAMES))
+    # None: DEFAULT_SERIES for a model that runs the scenario, none for the others
+    series: list[str] | None = Field(None, max_length=len(SERIES_NAMES))
     per_run_series: bool = False
 
     @field_validator("series")
     @classmethod
-    def _known_series(cls, value: list[str]) -> list[str]:
+    def _known_series(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
         for name in value:
             if name not in SERIES_NAMES:
                 raise ValueError(f"unknown world series {name!r}{_hint(name, SERIES_NAMES)} "
@@ -146,7 +164,7 @@ class Sweep:
 
     source: str
     spec: dict[str, Any]
-    scenario: Scenario
+    scenario: Scenario | None  # None for a model that runs no scenario
     uncertainties: tuple[Uncertainty, ...]
     priors: Any  # the catalogue (ixsim.analysis.priors.Priors) when from it, else None
     levers: tuple[tuple[str, tuple[Any, ...]], ...]
@@ -156,8 +174,17 @@ class Sweep:
         return self.spec["sweep"]["name"]
 
     @property
-    def base(self) -> str:
-        return self.spec["sweep"]["base"]
+    def model(self) -> str:
+        return self.spec["sweep"].get("model", DEFAULT_MODEL)
+
+    @property
+    def base(self) -> str | None:
+        """The base scenario as the spec names it; None for a model that runs no scenario."""
+        return self.spec["sweep"].get("base")
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        return dict(self.spec["constants"])
 
     @property
     def sampler(self) -> str:
@@ -233,8 +260,9 @@ class Sweep:
         """What the spec names but does not hold: the base scenario as loaded (with the
         constants) and the distributions (the catalogue's when from it). A resumed sweep must
         find them unchanged."""
-        scenario = self.scenario.model_dump_json()
-        return {"scenario_sha256": hashlib.sha256(scenario.encode()).hexdigest(),
+        scenario = None if self.scenario is None else hashlib.sha256(
+            self.scenario.model_dump_json().encode()).hexdigest()
+        return {"scenario_sha256": scenario,
                 "uncertainties": [[u.name, u.text] for u in self.uncertainties]}
 
 
@@ -289,16 +317,27 @@ def parse_sweep(data: dict[str, Any], source: str = "<sweep>",
     except ValidationError as exc:
         raise SweepError(source, _structure_problems(exc)) from None
     section = parsed.sweep
-    scenario = _base_scenario(section.base, Path(base_dir), source)
+    model = get_model(section.model)
     constants = _flatten(parsed.constants, leaf=lambda v: not isinstance(v, dict))
-    if constants:
-        try:
-            scenario = with_overrides(scenario, constants, "constants")
-        except ScenarioError as exc:
-            raise SweepError(source, _from_scenario(exc, "constants")) from None
+    series = parsed.outputs.series
+    if model.uses_scenario:
+        if section.base is None:
+            raise SweepError(source, [("sweep.base", "required field is missing", _NO_VALUE)])
+        scenario = _base_scenario(section.base, Path(base_dir), source)
+        if constants:
+            try:
+                scenario = with_overrides(scenario, constants, "constants")
+            except ScenarioError as exc:
+                raise SweepError(source, _from_scenario(exc, "constants")) from None
+        series = list(DEFAULT_SERIES) if series is None else series
+    else:
+        scenario = None
+        _model_only(model, section.base, constants, series or [], source)
+        series = []
 
-    uncertainties, priors, canonical_u = _uncertainties(parsed.uncertainties, scenario, source)
-    levers = _levers(parsed.levers, scenario, source)
+    uncertainties, priors, canonical_u = _uncertainties(parsed.uncertainties, scenario, source,
+                                                        model)
+    levers = _levers(parsed.levers, scenario, source, model)
     taken = {u.name: "uncertainties" for u in uncertainties}
     for name, _ in levers:
         if name in taken:
@@ -309,18 +348,53 @@ def parse_sweep(data: dict[str, Any], source: str = "<sweep>",
             where = taken.get(name, "levers")
             raise SweepError(source, [(f"constants.{name}", f"is also in [{where}]: a constant "
                                        "is not varied", _NO_VALUE)])
+    if not model.uses_scenario:
+        given = {*taken, *dict(levers), *constants}
+        lacking = [p for p in model.parameters if p not in given]
+        if lacking:
+            raise SweepError(source, [("sweep.model", f"the {model.name} model takes "
+                                       f"{', '.join(lacking)} too: give each as an uncertainty, "
+                                       "a lever or a constant", _NO_VALUE)])
     _check_size(section, len(uncertainties), levers, source)
+    head = section.model_dump()
+    if head["model"] == DEFAULT_MODEL:
+        del head["model"]  # the specs from before models existed keep their hash
+    if head["base"] is None:
+        del head["base"]
     spec = {
-        "sweep": section.model_dump(),
+        "sweep": head,
         "uncertainties": canonical_u,
         "levers": {name: list(values) for name, values in levers},
         "constants": constants,
-        "outputs": parsed.outputs.model_dump(),
+        "outputs": {**parsed.outputs.model_dump(), "series": series},
     }
     return Sweep(source, spec, scenario, tuple(uncertainties), priors, tuple(levers))
 
 
 # --- the parts ---------------------------------------------------------------------------------
+
+
+def _model_only(model: SweepModel, base: str | None, constants: dict[str, Any],
+                series: list[str], source: str) -> None:
+    """Refuse what a model that runs no scenario cannot take: a base, world series, constants
+    that are not its parameters or not numbers."""
+    if base is not None:
+        raise SweepError(source, [("sweep.base", f"the {model.name} model runs no scenario: "
+                                   "leave base out", base)])
+    if series:
+        raise SweepError(source, [("outputs.series", f"the {model.name} model has no world "
+                                   "series: leave series out", _NO_VALUE)])
+    for name, value in constants.items():
+        _model_parameter(model, name, f"constants.{name}", source)
+        if _number(value) is None:
+            raise SweepError(source, [(f"constants.{name}", "must be a finite number", value)])
+
+
+def _model_parameter(model: SweepModel, name: str, field: str, source: str) -> None:
+    if name not in model.parameters:
+        raise SweepError(source, [(field, f"not a parameter of the {model.name} model (it "
+                                   f"takes {', '.join(model.parameters)})"
+                                   + _hint(name, model.parameters), _NO_VALUE)])
 
 
 def _base_scenario(base: str, base_dir: Path, source: str) -> Scenario:
@@ -488,9 +562,13 @@ def _check_support(u: Uncertainty, scenario: Scenario, field: str, source: str) 
                                       for path, message, _ in exc.problems]) from None
 
 
-def _uncertainties(table: dict[str, Any] | None, scenario: Scenario, source: str
-                   ) -> tuple[list[Uncertainty], Any, dict[str, Any]]:
+def _uncertainties(table: dict[str, Any] | None, scenario: Scenario | None, source: str,
+                   model: SweepModel) -> tuple[list[Uncertainty], Any, dict[str, Any]]:
     """(uncertainties, the catalogue or None, the canonical table)."""
+    if not model.uses_scenario and (table is None or table.get("from_catalogue", False)):
+        raise SweepError(source, [("uncertainties", "the catalogue's parameters are a "
+                                   f"scenario's; the {model.name} model takes "
+                                   f"{', '.join(model.parameters)}: list them", _NO_VALUE)])
     if table is None or "from_catalogue" in table:
         flag = True if table is None else table["from_catalogue"]
         if table is not None and len(table) > 1:
@@ -512,8 +590,11 @@ def _uncertainties(table: dict[str, Any] | None, scenario: Scenario, source: str
     out: list[Uncertainty] = []
     canonical: dict[str, Any] = {}
     for name, entry in entries.items():
+        if not model.uses_scenario:
+            _model_parameter(model, name, f"uncertainties.{name}", source)
         u, canon = _distribution(name, entry, source)
-        _check_support(u, scenario, f"uncertainties.{name}", source)
+        if model.uses_scenario:
+            _check_support(u, scenario, f"uncertainties.{name}", source)
         out.append(u)
         canonical[name] = canon
     return out, None, canonical
@@ -555,13 +636,16 @@ def lever_kind(values: Sequence[Any]) -> str:
     return kind
 
 
-def _levers(table: dict[str, Any], scenario: Scenario, source: str
-            ) -> list[tuple[str, tuple[Any, ...]]]:
+def _levers(table: dict[str, Any], scenario: Scenario | None, source: str,
+            model: SweepModel) -> list[tuple[str, tuple[Any, ...]]]:
     entries = _flatten(table, leaf=lambda v: not isinstance(v, dict))
     out: list[tuple[str, tuple[Any, ...]]] = []
     for name, values in entries.items():
         where = f"levers.{name}"
-        _not_meta(name, where, source)
+        if model.uses_scenario:
+            _not_meta(name, where, source)
+        else:
+            _model_parameter(model, name, where, source)
         if not isinstance(values, list) or not values:
             raise SweepError(source, [(where, "must be a non-empty list of values, e.g. "
                                        "[0.0, 0.5, 1.0]", values if not isinstance(values, list)
@@ -579,6 +663,12 @@ def _levers(table: dict[str, Any], scenario: Scenario, source: str
                 raise SweepError(source, [(where, "values must be finite numbers", _NO_VALUE)])
         if len(set(values)) != len(values):
             raise SweepError(source, [(where, "a value is listed twice", _NO_VALUE)])
+        if not model.uses_scenario:
+            if kind not in ("int64", "float64"):
+                raise SweepError(source, [(where, f"the {model.name} model takes numbers",
+                                           _NO_VALUE)])
+            out.append((name, tuple(values)))
+            continue
         for i, value in enumerate(values):
             try:
                 with_overrides(scenario, {name: value}, "lever")
@@ -591,7 +681,7 @@ def _levers(table: dict[str, Any], scenario: Scenario, source: str
     if n_sets > MAX_LEVER_SETS:
         raise SweepError(source, [("levers", f"{n_sets:,} lever sets (the product of the "
                                    f"levers' values); at most {MAX_LEVER_SETS:,}", _NO_VALUE)])
-    if len(out) > 1:
+    if len(out) > 1 and model.uses_scenario:
         names = [n for n, _ in out]
         for combo in itertools.product(*(v for _, v in out)):
             chosen = dict(zip(names, combo))

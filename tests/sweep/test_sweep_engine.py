@@ -257,3 +257,19 @@ def test_a_failing_run_is_recorded_as_failed(reference, small_spec, tmp_path, mo
         else:
             assert row == expected
     assert not math.isnan(tables(tmp_path / "f")["series_quantiles"]["q50"][0].as_py())
+
+
+def test_a_worker_that_does_not_see_the_store_sends_its_tables(reference, small_spec, tmp_path,
+                                                               monkeypatch):
+    """Workers on a machine without the store's folder return the tables and the client writes
+    them: the same bytes as when the workers write (the reference, a local cluster)."""
+    from dask.distributed import Client, LocalCluster
+
+    import ixsim.analysis.sweep.execute as execute
+
+    monkeypatch.setattr(execute.StoreTarget, "visible", lambda self: False)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster, set_as_default=False) as client:
+        outcome = run_sweep(load_sweep(small_spec), tmp_path / "c", client=client)
+    assert outcome.status == {"ok": SMALL_RUNS}
+    assert_same_store(reference, tmp_path / "c")
