@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import math
 
-from ixsim.sim import continuous
 from ixsim.sim.continuous import MAX_DU_PER_SUBSTEP, MAX_SUBSTEPS_PER_STEP, Constants, LabState
-from ixsim.sim.dynamics import compute, growth, labour, software
+from ixsim.sim.dynamics import capability, compute, growth, labour, software
 from ixsim.sim.dynamics.growth import LN10, SATURATION_SHARPNESS
 
 _exp, _log, _log1p, _expm1, _floor = math.exp, math.log, math.log1p, math.expm1, math.floor
@@ -31,6 +30,9 @@ _REL_MIN = compute._REL_MIN  # stock_step's limit where growth cancels depreciat
 _K_ZERO = software._K_ZERO  # the software integrator's exponential case
 _CD = labour._CD  # the CES's Cobb-Douglas limit
 _NO_REVIEW_NEED = labour.NO_REVIEW_NEED
+_MAX_DOUBLINGS = capability.MAX_HORIZON_DOUBLINGS  # horizon_minutes's clamp
+_MINUTES_PER_HOUR = capability.MINUTES_PER_HOUR
+_REVIEW_SOFTNESS = capability.REVIEW_SOFTNESS  # review_need's default
 
 
 def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: float,
@@ -41,7 +43,34 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
     and the software OOM crossings, with the same writes to ``state``. ``price_multiplier``
     and ``stock_cap`` are what ``export_price_multiplier`` and ``export_stock_cap`` give for
     the lab's jurisdiction at ``year`` (read only when the scenario has export controls)."""
-    continuous.hand_over(c, state)
+    # -- continuous.hand_over: review need and R&D handover toward the deployed system's,
+    # each by at most the floor factor a step (continuous._toward_in_logs), written out
+    factor = c.handover_floor_per_step
+    value, target = state.review_need, state.review_need_target
+    if target >= value or value <= 0.0:
+        need = target
+    elif target <= 0.0:
+        need = value * factor
+    else:
+        need = value * factor
+        need = target if target >= need else need
+    state.review_need = need
+    target = state.rnd_handover_target
+    if target <= 0.0:
+        handover = 0.0
+    elif state.rnd_handover <= 0.0:  # first automation: a small share, taken over at once
+        handover = target
+    else:
+        value, target = 1.0 - state.rnd_handover, 1.0 - target
+        if target >= value or value <= 0.0:
+            left = target
+        elif target <= 0.0:
+            left = value * factor
+        else:
+            left = value * factor
+            left = target if target >= left else left
+        handover = 1.0 - left
+    state.rnd_handover = handover
     dt = c.dt
     # -- compute: advance_lab's purchases, then compute.stock_step ---------------------------
     buy_now, buy_next = state.spend_now * p_now, state.spend_next * p_next
@@ -83,7 +112,7 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
     # step's end: what update_research_outputs needs
     rate_per_year, beta, ceiling = c.rate_per_year, c.beta, c.ln_software_ceiling
     lam = c.research_exponent  # returns_r x beta, as growth_rate and rate_elasticity form it
-    handover, need, psi = state.rnd_handover, state.review_need, c.ai_parallel_exponent
+    psi = c.ai_parallel_exponent
     capacity = c.review_ratio * humans
     task_rho, labour0, w, compute_rho = c.task_rho, c.labour0, c.labour_weight, c.compute_rho
     u = state.ln_software
@@ -205,3 +234,41 @@ def plan_spending(c: Constants, state: LabState, year: float, world_product: flo
         spend = min(planned, spend * ramp)
         path.append(spend)
     state.spend_now, state.spend_next = path
+
+
+def system_capability(c: Constants, spec, log10_effective: float
+                      ) -> tuple[float, float, list[float], float, float]:
+    """What a system of ``10**log10_effective`` effective FLOP can do, for ``deploy``: (horizon
+    in minutes, ``log_fit_hours`` of it, the automated share of each R&D category, of review
+    and of economic work hours), the same as ``cap.horizon_minutes``, ``cap.log_fit_hours``,
+    ``cap.automated_share`` per category and ``cap.automated_hours_share`` written out.
+    ``spec`` is the scenario's capability section."""
+    doublings = (log10_effective - c.reference_log10_flop) / spec.oom_per_horizon_doubling
+    # max(-M, min(doublings, M)), as horizon_minutes clamps (NaN included)
+    doublings = _MAX_DOUBLINGS if _MAX_DOUBLINGS < doublings else doublings
+    doublings = doublings if doublings > -_MAX_DOUBLINGS else -_MAX_DOUBLINGS
+    horizon = spec.reference_horizon_minutes * 2.0 ** doublings
+    log_fit = _log(horizon * spec.automation_reliability / _MINUTES_PER_HOUR)
+    auto = []
+    for lo, hi in zip(c.log_task_hours_min, c.log_task_hours_max):
+        share = (log_fit - lo) / (hi - lo)
+        auto.append(0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share)
+    lo, hi = c.log_review_hours
+    share = (log_fit - lo) / (hi - lo)
+    review = 0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share
+    (low,), (high,) = c.economy_hours
+    share = (horizon * 1.0 / _MINUTES_PER_HOUR - low) / (high - low)
+    economic = 0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share
+    return horizon, log_fit, auto, review, economic
+
+
+def review_needs(c: Constants, log_fit: float) -> tuple[list[float], float]:
+    """``cap.review_need`` at ``log_fit`` for each R&D category and for review, written out."""
+    softness = _REVIEW_SOFTNESS
+    needs = []
+    for lo, hi in (*zip(c.log_task_hours_min, c.log_task_hours_max), c.log_review_hours):
+        x = (1.0 - (log_fit - lo) / (hi - lo)) / softness
+        need = softness * (x + _log1p(_exp(-x)) if x > 0 else _log1p(_exp(x)))
+        needs.append(need if need < 1.0 else 1.0)
+    review = needs.pop()
+    return needs, review

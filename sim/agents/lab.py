@@ -91,8 +91,8 @@ class Lab(mesa.Agent):
             if m.year < self.spec.entry_year - 1e-9:
                 return
             m.enter(self)
-        gap = m.rival_gap_months(self)
-        regulator = m.regulator_for(self.jurisdiction)
+        gap = m.rival_gaps.get(self.index, math.inf)  # m.rival_gap_months(self)
+        regulator = m.regulators.get(self.jurisdiction)  # m.regulator_for(self.jurisdiction)
         paused = regulator is not None and regulator.pauses() and not self.evading
         self.split_compute(max(0.0, 1.0 - gap / self.strategy.race_window_months), paused)
         if paused:  # no new compute while paused: spending replaces what wears out
