@@ -272,3 +272,31 @@ def review_needs(c: Constants, log_fit: float) -> tuple[list[float], float]:
         needs.append(need if need < 1.0 else 1.0)
     review = needs.pop()
     return needs, review
+
+
+def price_performance(c: Constants, year: float) -> float:
+    """``continuous.price_performance``: effective FLOP/s per USD at ``year``, with its two
+    ``capped_log_growth`` calls written out and their constant halves (a function of the
+    ceiling alone) memoised."""
+    p = SATURATION_SHARPNESS
+    tau = year - c.start_year
+    log_p = c.log_flop_per_s_per_usd_2023
+    for growth_per_year, ceiling in ((c.log_price_performance_growth,
+                                      c.log_price_performance_ceiling),
+                                     (c.log_utilisation_growth, c.log_utilisation_ceiling)):
+        x = growth_per_year * tau
+        if ceiling <= 0.0 or x <= 0.0:
+            log_p += min(x, 0.0) if ceiling <= 0.0 else x
+            continue
+        a, b = -p * x, -p * ceiling
+        top, low = (a, b) if a >= b else (b, a)
+        soft = -(top + _log1p(_exp(low - top))) / p
+        at_start = _AT_START.get(ceiling)
+        if at_start is None:
+            top, low = (0.0, b) if 0.0 >= b else (b, 0.0)
+            at_start = _AT_START[ceiling] = -(top + _log1p(_exp(low - top))) / p
+        log_p += soft - at_start
+    return _exp(log_p)
+
+
+_AT_START: dict[float, float] = {}  # capped_log_growth's soft minimum at t = 0, by log ceiling

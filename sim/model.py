@@ -16,7 +16,7 @@ from ixsim.sim.agents import AISystem, Lab, Regulator
 from ixsim.sim.dynamics.growth import LN10, MIN_PACE_OOM_PER_YEAR, oom_to_months
 from ixsim.sim.dynamics import risk as hazard
 from ixsim.sim.events import WORLD, Event, EventKind, POLICY_EVENTS
-from ixsim.sim.kernel import review_needs, step_lab, system_capability
+from ixsim.sim.kernel import price_performance, review_needs, step_lab, system_capability
 from ixsim.sim.networks import build_graph
 from ixsim.sim.recorder import Recorder
 from ixsim.sim.results import RunResult
@@ -27,6 +27,7 @@ AUTOMATION_MILESTONES = (0.2, 0.5, 1.0)
 NEWS_MILESTONE = 0.5  # the automation level that makes headlines (raises concern)
 TREATY_LEVELS = tuple(POLICY_LEVELS.index(n) for n in ("pause", "compute_cap", "licensing"))
 _BEST_EFFECTIVE = attrgetter("best_effective")
+_new_tuple = tuple.__new__
 
 
 class TakeoffModel(mesa.Model):
@@ -66,7 +67,8 @@ class TakeoffModel(mesa.Model):
         self._prices: dict[float, float] = {}
         self._gwp: dict[float, float] = {}
         self._automated_hours = 0.0  # the largest economic automation of an active lab, 0..1
-        self._export_terms: dict[tuple[str, float], tuple[float, float]] = {}
+        self._export_terms: dict[str, tuple[float, float]] = {}  # this year's, by jurisdiction
+        self._export_year: float | None = None  # the year they are for
         self._uniforms = iter(())  # draws left in the current block
         strategies = spec.strategies
         n = len(spec.labs)
@@ -172,7 +174,7 @@ class TakeoffModel(mesa.Model):
         memoised per exact year (a step's end price is the next step's start price)."""
         price = self._prices.get(year)
         if price is None:
-            price = self._prices[year] = dyn.price_performance(self.constants, year)
+            price = self._prices[year] = price_performance(self.constants, year)  # fused
         return price
 
     def steps_in(self, years: float) -> int:
@@ -217,13 +219,17 @@ class TakeoffModel(mesa.Model):
 
     def export_terms(self, jurisdiction: str) -> tuple[float, float]:
         """What export controls set for ``jurisdiction`` now: (price multiplier, largest
-        compute stock in FLOP/s), memoised per year (every lab's step and rule response asks)."""
-        key = (jurisdiction, self.year)
-        terms = self._export_terms.get(key)
+        compute stock in FLOP/s), memoised for the year (every lab's step and rule response
+        asks)."""
+        year = self.year
+        if year != self._export_year:
+            self._export_year, self._export_terms = year, {}
+        terms = self._export_terms.get(jurisdiction)
         if terms is None:
-            c, year = self.constants, self.year
-            terms = self._export_terms[key] = (dyn.export_price_multiplier(c, jurisdiction, year),
-                                               dyn.export_stock_cap(c, jurisdiction, year))
+            c = self.constants
+            terms = self._export_terms[jurisdiction] = (
+                dyn.export_price_multiplier(c, jurisdiction, year),
+                dyn.export_stock_cap(c, jurisdiction, year))
         return terms
 
     def _update_rival_gaps(self) -> None:
@@ -246,8 +252,9 @@ class TakeoffModel(mesa.Model):
         """Append an event; ``lab`` is an index, or ``WORLD`` for world and regulator events."""
         if kind in POLICY_EVENTS:
             self.policy_change_count += 1
-        self.events.append(Event(self.year if year is None else year, kind, lab, float(value),
-                                 jurisdiction, level, detail))
+        # Event(...) without its generated __new__ (a Python call): the same named tuple
+        self.events.append(_new_tuple(Event, (self.year if year is None else year, kind, lab,
+                                              float(value), jurisdiction, level, detail)))
 
     def deploy(self, lab: Lab, physical: float, effective: float) -> AISystem:
         """Make the AISystem of a finished run; the lab serves it if it beats the one it has."""

@@ -291,3 +291,17 @@ def test_shuffle_is_random_shuffle():
             b.shuffle(theirs)
             assert mine == theirs
             assert a.getstate() == b.getstate()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_price_performance_is_the_law_bit_for_bit(scenario):
+    c = dyn.Constants.of(load_scenario(scenario))
+    variants = [c, dataclasses.replace(c, log_utilisation_ceiling=0.0),
+                dataclasses.replace(c, log_price_performance_ceiling=-1.0,
+                                    log_utilisation_growth=-0.2),
+                dataclasses.replace(c, log_price_performance_ceiling=1e-3)]
+    for constants in variants:
+        for year in (c.start_year - 3.0, c.start_year, c.start_year + 1 / 12, 2031.37, 2045.0,
+                     2200.0):
+            assert (repr(kernel.price_performance(constants, year))
+                    == repr(dyn.price_performance(constants, year)))

@@ -174,13 +174,18 @@ class Lab(mesa.Agent):
         return delay + capped
 
     def respond(self, planned: float, delay: float, cap: float) -> tuple[str, str | None]:
-        """Comply, relocate or evade: whichever costs the fewest expected months of progress."""
+        """Comply, relocate or evade: whichever costs the fewest expected months of progress
+        (ties: comply, then relocate, then evade; between moves, the first jurisdiction by
+        name)."""
         m = self.model
         responses = m.spec.responses
         here = m.regulator_for(self.jurisdiction)
-        options: list[tuple[float, int, str, str | None]] = [
-            (self.rule_cost_months(planned, delay, cap, here), 0, "comply", None)]
         months = m.months_of_progress
+        rule_cost = self.rule_cost_months
+        comply = rule_cost(planned, delay, cap, here)
+        # (cost, rank, target or "", choice, target): plain tuple order is the tie-break above
+        options: list[tuple[float, int, str, str, str | None]] = [
+            (comply, 0, "", "comply", None)]
         move = responses.relocation_months + months(self.relocation_loss_oom)
         price_here = m.export_price_multiplier(self.jurisdiction)
         for regulator in m.regulators.values():
@@ -189,15 +194,15 @@ class Lab(mesa.Agent):
             there = regulator.terms(planned)
             price = (m.export_price_multiplier(regulator.jurisdiction)
                      / price_here)  # < 1: cheaper compute there
-            cost = move + self.rule_cost_months(planned, *there, regulator) + months(
-                math.log10(price))
-            options.append((cost, 1, "relocate", regulator.jurisdiction))
+            cost = move + rule_cost(planned, *there, regulator) + months(math.log10(price))
+            target = regulator.jurisdiction
+            options.append((cost, 1, target, "relocate", target))
         penalty = months(here.penalty_oom)
         # a caught evader loses the penalty and the run itself (worth the compliance cost)
-        evade = (here.detection_for(self) * (penalty + options[0][0])
+        evade = (here.detection_for(self) * (penalty + comply)
                  + self.strategy.law_abidance_months)
-        options.append((evade, 2, "evade", None))
-        cost, _, choice, target = min(options, key=lambda o: (o[0], o[1], o[3] or ""))
+        options.append((evade, 2, "", "evade", None))
+        cost, _, _, choice, target = min(options)
         m.log_event(EventKind.RULE_RESPONSE, self.index, cost, jurisdiction=target or self.jurisdiction,
                     detail=f"{choice}" + (f" to {target}" if target else "")
                     + f" ({self.jurisdiction} rules bind)")
