@@ -94,7 +94,9 @@ class Lab(mesa.Agent):
         gap = m.rival_gaps.get(self.index, math.inf)  # m.rival_gap_months(self)
         regulator = m.regulators.get(self.jurisdiction)  # m.regulator_for(self.jurisdiction)
         paused = regulator is not None and regulator.pauses() and not self.evading
-        self.split_compute(max(0.0, 1.0 - gap / self.strategy.race_window_months), paused)
+        closeness = max(0.0, 1.0 - gap / self.strategy.race_window_months)
+        if (closeness, paused) != self._split_for:  # most months: last month's split stands
+            self.split_compute(closeness, paused)
         if paused:  # no new compute while paused: spending replaces what wears out
             st, c = self.state, m.constants
             st.spend_now = st.spend_next = c.depreciation * st.stock / m.compute_price(self)
