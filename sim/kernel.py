@@ -119,6 +119,7 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
     crossings: list[tuple[float, int]] = []
     remaining, elapsed = dt, 0.0
     tiny = 1e-12 * dt
+    before = None  # the power of ten at u, once a sub-step needs it (then carried over)
     for _ in range(MAX_SUBSTEPS_PER_STEP):
         # research_labour: humans alone until the lab hands R&D work over
         if handover <= 0.0:
@@ -175,13 +176,15 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
             new = math.inf if x >= 1.0 else u - _log1p(-x) / k
         if new > ceiling:
             new = ceiling
-        before = _floor(u / LN10 + 1e-12)
+        if before is None:
+            before = _floor(u / LN10 + 1e-12)
         after = _floor(new / LN10 + 1e-12)
-        for power in range(before + 1, after + 1):
-            gap = power * LN10 - u  # software.time_to_reach
-            reach = gap / rate if exponential else -_expm1(-k * gap) / (k * rate)
-            crossings.append((year + elapsed + reach, power))
-        u = new
+        if after > before:  # whole powers of ten crossed
+            for power in range(before + 1, after + 1):
+                gap = power * LN10 - u  # software.time_to_reach
+                reach = gap / rate if exponential else -_expm1(-k * gap) / (k * rate)
+                crossings.append((year + elapsed + reach, power))
+        u, before = new, after
         elapsed += h
         remaining -= h
     else:
