@@ -162,8 +162,8 @@ class Recorder:
             events = {column: list(values) for column, values in zip(EVENT_COLUMNS, zip(*ordered))}
         else:
             events = {column: [] for column in EVENT_COLUMNS}
-        events["lab"] = [lab_name[i] for i in events["lab"]]
-        events["kind"] = [str(k) for k in events["kind"]]
+        events["lab"] = list(map(lab_name.__getitem__, events["lab"]))
+        events["kind"] = list(map(str, events["kind"]))
         from ixsim.sim.networks import network_document
 
         network = network_document(m.spillover_graph, m.coordination_graph,
