@@ -8,6 +8,7 @@ import math
 import mesa
 
 from ixsim.sim import continuous as dyn
+from ixsim.sim.dynamics.growth import MIN_PACE_OOM_PER_YEAR
 from ixsim.sim.events import EventKind
 from ixsim.sim.kernel import plan_spending
 from ixsim.sim.schema.actors import Strategy
@@ -170,10 +171,7 @@ class Lab(mesa.Agent):
                          regulator=None) -> float:
         """Progress given up by complying: the delay plus the capped compute, in months, at
         most the expected wait for the rule's repeal."""
-        capped = self.model.months_of_progress(math.log10(planned / cap)) if cap < planned else 0.0
-        if regulator is not None and not regulator.treaty and regulator.spec.repeal_per_year > 0:
-            capped = min(capped, 12.0 / regulator.spec.repeal_per_year)
-        return delay + capped
+        return _rule_cost(planned, delay, cap, regulator, _floored_pace(self.model))
 
     def respond(self, planned: float, delay: float, cap: float) -> tuple[str, str | None]:
         """Comply, relocate or evade: whichever costs the fewest expected months of progress
@@ -182,24 +180,22 @@ class Lab(mesa.Agent):
         m = self.model
         responses = m.spec.responses
         here = m.regulator_for(self.jurisdiction)
-        months = m.months_of_progress
-        rule_cost = self.rule_cost_months
-        comply = rule_cost(planned, delay, cap, here)
+        pace = _floored_pace(m)  # months of progress of x OOM: 12 x / pace (months_of_progress)
+        comply = _rule_cost(planned, delay, cap, here, pace)
         # (cost, rank, target or "", choice, target): plain tuple order is the tie-break above
         options: list[tuple[float, int, str, str, str | None]] = [
             (comply, 0, "", "comply", None)]
-        move = responses.relocation_months + months(self.relocation_loss_oom)
-        price_here = m.export_price_multiplier(self.jurisdiction)
+        move = responses.relocation_months + 12.0 * self.relocation_loss_oom / pace
+        price_here = m.export_terms(self.jurisdiction)[0]  # export_price_multiplier
         for regulator in m.regulators.values():
-            if regulator.jurisdiction == self.jurisdiction:
-                continue
-            there = regulator.terms(planned)
-            price = (m.export_price_multiplier(regulator.jurisdiction)
-                     / price_here)  # < 1: cheaper compute there
-            cost = move + rule_cost(planned, *there, regulator) + months(math.log10(price))
             target = regulator.jurisdiction
+            if target == self.jurisdiction:
+                continue
+            price = m.export_terms(target)[0] / price_here  # < 1: cheaper compute there
+            cost = (move + _rule_cost(planned, *regulator.terms(planned), regulator, pace)
+                    + 12.0 * math.log10(price) / pace)
             options.append((cost, 1, target, "relocate", target))
-        penalty = months(here.penalty_oom)
+        penalty = 12.0 * here.penalty_oom / pace
         # a caught evader loses the penalty and the run itself (worth the compliance cost)
         evade = (here.detection_for(self) * (penalty + comply)
                  + self.strategy.law_abidance_months)
@@ -232,3 +228,17 @@ class Lab(mesa.Agent):
                     jurisdiction=self.jurisdiction, detail=f"generation {self.generation}")
         if self.run_flop > 0:
             m.deploy(self, self.run_flop, self.run_flop * math.exp(self.run_ln_software))
+
+
+def _floored_pace(model) -> float:
+    """The frontier's pace as ``oom_to_months`` floors it (OOM/year)."""
+    return max(model.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)
+
+
+def _rule_cost(planned: float, delay: float, cap: float, regulator, pace: float) -> float:
+    """``Lab.rule_cost_months`` at a floored ``pace``: the delay plus the capped compute in
+    months (``oom_to_months`` written out), at most the expected wait for the rule's repeal."""
+    capped = 12.0 * math.log10(planned / cap) / pace if cap < planned else 0.0
+    if regulator is not None and not regulator.treaty and regulator.spec.repeal_per_year > 0:
+        capped = min(capped, 12.0 / regulator.spec.repeal_per_year)
+    return delay + capped
