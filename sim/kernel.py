@@ -252,10 +252,9 @@ def system_capability(c: Constants, spec, log10_effective: float
     doublings = doublings if doublings > -_MAX_DOUBLINGS else -_MAX_DOUBLINGS
     horizon = spec.reference_horizon_minutes * 2.0 ** doublings
     log_fit = _log(horizon * spec.automation_reliability / _MINUTES_PER_HOUR)
-    auto = []
-    for lo, hi in zip(c.log_task_hours_min, c.log_task_hours_max):
-        share = (log_fit - lo) / (hi - lo)
-        auto.append(0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share)
+    shares = [(log_fit - lo) / (hi - lo) for lo, hi in zip(c.log_task_hours_min,
+                                                           c.log_task_hours_max)]
+    auto = [0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share for share in shares]
     lo, hi = c.log_review_hours
     share = (log_fit - lo) / (hi - lo)
     review = 0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share
@@ -268,13 +267,13 @@ def system_capability(c: Constants, spec, log10_effective: float
 def review_needs(c: Constants, log_fit: float) -> tuple[list[float], float]:
     """``cap.review_need`` at ``log_fit`` for each R&D category and for review, written out."""
     softness = _REVIEW_SOFTNESS
-    needs = []
-    for lo, hi in (*zip(c.log_task_hours_min, c.log_task_hours_max), c.log_review_hours):
-        x = (1.0 - (log_fit - lo) / (hi - lo)) / softness
-        need = softness * (x + _log1p(_exp(-x)) if x > 0 else _log1p(_exp(x)))
-        needs.append(need if need < 1.0 else 1.0)
-    review = needs.pop()
-    return needs, review
+    xs = [(1.0 - (log_fit - lo) / (hi - lo)) / softness for lo, hi in zip(c.log_task_hours_min,
+                                                                          c.log_task_hours_max)]
+    review_lo, review_hi = c.log_review_hours
+    xs.append((1.0 - (log_fit - review_lo) / (review_hi - review_lo)) / softness)
+    needs = [softness * (x + _log1p(_exp(-x)) if x > 0 else _log1p(_exp(x))) for x in xs]
+    needs = [need if need < 1.0 else 1.0 for need in needs]
+    return needs[:-1], needs[-1]
 
 
 def price_performance(c: Constants, year: float) -> float:
