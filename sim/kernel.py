@@ -1,6 +1,8 @@
 """Fused forms of the continuous laws that run every month for every lab, with the same
 floating-point operations in the same order: ``step_lab`` (``hand_over`` then ``advance_lab`` of
-``sim/continuous.py``) and ``plan_spending`` (a lab's two ``spend_rule`` calls).
+``sim/continuous.py``) and ``plan_spending`` (a lab's two ``spend_rule`` calls); and of those run
+for each finished run and each new month: ``system_capability`` and ``review_needs`` (the
+capability laws a deploy applies) and ``price_performance``.
 
 Why: a step of the composition makes about 35 Python calls per lab (stock, sub-steps of the
 software integrator, research input at each, labour, review, CES), and at a few hundred
