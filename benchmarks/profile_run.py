@@ -49,8 +49,9 @@ def part_of(key: Key) -> str:
     """The part of the code one Python function belongs to, by its file (and name in model.py)."""
     path, _line, name = key
     path = path.replace("\\", "/")
-    if "/mesa/" in path or path.endswith("/random.py"):
-        return MESA  # random.py: the seeded shuffle that activates the labs
+    if ("/mesa/" in path or path.endswith("/random.py")
+            or (path.endswith("/sim/model.py") and name == "shuffle")):
+        return MESA  # random.py, model.shuffle: the seeded shuffle that activates the labs
     if any(part in path for part in ("/sim/continuous.py", "/sim/kernel.py", "/sim/dynamics/")):
         return DYNAMICS
     if "/sim/recorder.py" in path or "/sim/results.py" in path or "/sim/metrics.py" in path:

@@ -1,6 +1,8 @@
 """Fused forms of the continuous laws that run every month for every lab, with the same
 floating-point operations in the same order: ``step_lab`` (``hand_over`` then ``advance_lab`` of
-``sim/continuous.py``) and ``plan_spending`` (a lab's two ``spend_rule`` calls).
+``sim/continuous.py``) and ``plan_spending`` (a lab's two ``spend_rule`` calls); and of those run
+for each finished run and each new month: ``system_capability`` and ``review_needs`` (the
+capability laws a deploy applies) and ``price_performance``.
 
 Why: a step of the composition makes about 35 Python calls per lab (stock, sub-steps of the
 software integrator, research input at each, labour, review, CES), and at a few hundred
@@ -19,9 +21,8 @@ from __future__ import annotations
 
 import math
 
-from ixsim.sim import continuous
 from ixsim.sim.continuous import MAX_DU_PER_SUBSTEP, MAX_SUBSTEPS_PER_STEP, Constants, LabState
-from ixsim.sim.dynamics import compute, growth, labour, software
+from ixsim.sim.dynamics import capability, compute, growth, labour, software
 from ixsim.sim.dynamics.growth import LN10, SATURATION_SHARPNESS
 
 _exp, _log, _log1p, _expm1, _floor = math.exp, math.log, math.log1p, math.expm1, math.floor
@@ -31,6 +32,9 @@ _REL_MIN = compute._REL_MIN  # stock_step's limit where growth cancels depreciat
 _K_ZERO = software._K_ZERO  # the software integrator's exponential case
 _CD = labour._CD  # the CES's Cobb-Douglas limit
 _NO_REVIEW_NEED = labour.NO_REVIEW_NEED
+_MAX_DOUBLINGS = capability.MAX_HORIZON_DOUBLINGS  # horizon_minutes's clamp
+_MINUTES_PER_HOUR = capability.MINUTES_PER_HOUR
+_REVIEW_SOFTNESS = capability.REVIEW_SOFTNESS  # review_need's default
 
 
 def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: float,
@@ -41,7 +45,34 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
     and the software OOM crossings, with the same writes to ``state``. ``price_multiplier``
     and ``stock_cap`` are what ``export_price_multiplier`` and ``export_stock_cap`` give for
     the lab's jurisdiction at ``year`` (read only when the scenario has export controls)."""
-    continuous.hand_over(c, state)
+    # -- continuous.hand_over: review need and R&D handover toward the deployed system's,
+    # each by at most the floor factor a step (continuous._toward_in_logs), written out
+    factor = c.handover_floor_per_step
+    value, target = state.review_need, state.review_need_target
+    if target >= value or value <= 0.0:
+        need = target
+    elif target <= 0.0:
+        need = value * factor
+    else:
+        need = value * factor
+        need = target if target >= need else need
+    state.review_need = need
+    target = state.rnd_handover_target
+    if target <= 0.0:
+        handover = 0.0
+    elif state.rnd_handover <= 0.0:  # first automation: a small share, taken over at once
+        handover = target
+    else:
+        value, target = 1.0 - state.rnd_handover, 1.0 - target
+        if target >= value or value <= 0.0:
+            left = target
+        elif target <= 0.0:
+            left = value * factor
+        else:
+            left = value * factor
+            left = target if target >= left else left
+        handover = 1.0 - left
+    state.rnd_handover = handover
     dt = c.dt
     # -- compute: advance_lab's purchases, then compute.stock_step ---------------------------
     buy_now, buy_next = state.spend_now * p_now, state.spend_next * p_next
@@ -83,13 +114,14 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
     # step's end: what update_research_outputs needs
     rate_per_year, beta, ceiling = c.rate_per_year, c.beta, c.ln_software_ceiling
     lam = c.research_exponent  # returns_r x beta, as growth_rate and rate_elasticity form it
-    handover, need, psi = state.rnd_handover, state.review_need, c.ai_parallel_exponent
+    psi = c.ai_parallel_exponent
     capacity = c.review_ratio * humans
     task_rho, labour0, w, compute_rho = c.task_rho, c.labour0, c.labour_weight, c.compute_rho
     u = state.ln_software
     crossings: list[tuple[float, int]] = []
     remaining, elapsed = dt, 0.0
     tiny = 1e-12 * dt
+    before = None  # the power of ten at u, once a sub-step needs it (then carried over)
     for _ in range(MAX_SUBSTEPS_PER_STEP):
         # research_labour: humans alone until the lab hands R&D work over
         if handover <= 0.0:
@@ -146,13 +178,15 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
             new = math.inf if x >= 1.0 else u - _log1p(-x) / k
         if new > ceiling:
             new = ceiling
-        before = _floor(u / LN10 + 1e-12)
+        if before is None:
+            before = _floor(u / LN10 + 1e-12)
         after = _floor(new / LN10 + 1e-12)
-        for power in range(before + 1, after + 1):
-            gap = power * LN10 - u  # software.time_to_reach
-            reach = gap / rate if exponential else -_expm1(-k * gap) / (k * rate)
-            crossings.append((year + elapsed + reach, power))
-        u = new
+        if after > before:  # whole powers of ten crossed
+            for power in range(before + 1, after + 1):
+                gap = power * LN10 - u  # software.time_to_reach
+                reach = gap / rate if exponential else -_expm1(-k * gap) / (k * rate)
+                crossings.append((year + elapsed + reach, power))
+        u, before = new, after
         elapsed += h
         remaining -= h
     else:
@@ -205,3 +239,68 @@ def plan_spending(c: Constants, state: LabState, year: float, world_product: flo
         spend = min(planned, spend * ramp)
         path.append(spend)
     state.spend_now, state.spend_next = path
+
+
+def system_capability(c: Constants, spec, log10_effective: float
+                      ) -> tuple[float, float, list[float], float, float]:
+    """What a system of ``10**log10_effective`` effective FLOP can do, for ``deploy``: (horizon
+    in minutes, ``log_fit_hours`` of it, the automated share of each R&D category, of review
+    and of economic work hours), the same as ``cap.horizon_minutes``, ``cap.log_fit_hours``,
+    ``cap.automated_share`` per category and ``cap.automated_hours_share`` written out.
+    ``spec`` is the scenario's capability section."""
+    doublings = (log10_effective - c.reference_log10_flop) / spec.oom_per_horizon_doubling
+    # max(-M, min(doublings, M)), as horizon_minutes clamps (NaN included)
+    doublings = _MAX_DOUBLINGS if _MAX_DOUBLINGS < doublings else doublings
+    doublings = doublings if doublings > -_MAX_DOUBLINGS else -_MAX_DOUBLINGS
+    horizon = spec.reference_horizon_minutes * 2.0 ** doublings
+    log_fit = _log(horizon * spec.automation_reliability / _MINUTES_PER_HOUR)
+    shares = [(log_fit - lo) / (hi - lo) for lo, hi in zip(c.log_task_hours_min,
+                                                           c.log_task_hours_max)]
+    auto = [0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share for share in shares]
+    lo, hi = c.log_review_hours
+    share = (log_fit - lo) / (hi - lo)
+    review = 0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share
+    (low,), (high,) = c.economy_hours
+    share = (horizon * 1.0 / _MINUTES_PER_HOUR - low) / (high - low)
+    economic = 0.0 if share <= 0.0 else 1.0 if share >= 1.0 else share
+    return horizon, log_fit, auto, review, economic
+
+
+def review_needs(c: Constants, log_fit: float) -> tuple[list[float], float]:
+    """``cap.review_need`` at ``log_fit`` for each R&D category and for review, written out."""
+    softness = _REVIEW_SOFTNESS
+    xs = [(1.0 - (log_fit - lo) / (hi - lo)) / softness for lo, hi in zip(c.log_task_hours_min,
+                                                                          c.log_task_hours_max)]
+    review_lo, review_hi = c.log_review_hours
+    xs.append((1.0 - (log_fit - review_lo) / (review_hi - review_lo)) / softness)
+    needs = [softness * (x + _log1p(_exp(-x)) if x > 0 else _log1p(_exp(x))) for x in xs]
+    needs = [need if need < 1.0 else 1.0 for need in needs]
+    return needs[:-1], needs[-1]
+
+
+def price_performance(c: Constants, year: float) -> float:
+    """``continuous.price_performance``: effective FLOP/s per USD at ``year``, with its two
+    ``capped_log_growth`` calls written out and their constant halves (a function of the
+    ceiling alone) memoised."""
+    p = SATURATION_SHARPNESS
+    tau = year - c.start_year
+    log_p = c.log_flop_per_s_per_usd_2023
+    for growth_per_year, ceiling in ((c.log_price_performance_growth,
+                                      c.log_price_performance_ceiling),
+                                     (c.log_utilisation_growth, c.log_utilisation_ceiling)):
+        x = growth_per_year * tau
+        if ceiling <= 0.0 or x <= 0.0:
+            log_p += min(x, 0.0) if ceiling <= 0.0 else x
+            continue
+        a, b = -p * x, -p * ceiling
+        top, low = (a, b) if a >= b else (b, a)
+        soft = -(top + _log1p(_exp(low - top))) / p
+        at_start = _AT_START.get(ceiling)
+        if at_start is None:
+            top, low = (0.0, b) if 0.0 >= b else (b, 0.0)
+            at_start = _AT_START[ceiling] = -(top + _log1p(_exp(low - top))) / p
+        log_p += soft - at_start
+    return _exp(log_p)
+
+
+_AT_START: dict[float, float] = {}  # capped_log_growth's soft minimum at t = 0, by log ceiling

@@ -5,6 +5,7 @@ declared ``LabState``), observed by a ``Recorder`` that only reads."""
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import replace
 from operator import attrgetter
 
@@ -12,11 +13,10 @@ import mesa
 
 from ixsim.sim import continuous as dyn
 from ixsim.sim.agents import AISystem, Lab, Regulator
-from ixsim.sim.dynamics import capability as cap
-from ixsim.sim.dynamics.growth import LN10, oom_to_months
+from ixsim.sim.dynamics.growth import LN10, MIN_PACE_OOM_PER_YEAR, oom_to_months
 from ixsim.sim.dynamics import risk as hazard
 from ixsim.sim.events import WORLD, Event, EventKind, POLICY_EVENTS
-from ixsim.sim.kernel import step_lab
+from ixsim.sim.kernel import price_performance, review_needs, step_lab, system_capability
 from ixsim.sim.networks import build_graph
 from ixsim.sim.recorder import Recorder
 from ixsim.sim.results import RunResult
@@ -27,6 +27,7 @@ AUTOMATION_MILESTONES = (0.2, 0.5, 1.0)
 NEWS_MILESTONE = 0.5  # the automation level that makes headlines (raises concern)
 TREATY_LEVELS = tuple(POLICY_LEVELS.index(n) for n in ("pause", "compute_cap", "licensing"))
 _BEST_EFFECTIVE = attrgetter("best_effective")
+_new_tuple = tuple.__new__
 
 
 class TakeoffModel(mesa.Model):
@@ -66,7 +67,8 @@ class TakeoffModel(mesa.Model):
         self._prices: dict[float, float] = {}
         self._gwp: dict[float, float] = {}
         self._automated_hours = 0.0  # the largest economic automation of an active lab, 0..1
-        self._export_terms: dict[tuple[str, float], tuple[float, float]] = {}
+        self._export_terms: dict[str, tuple[float, float]] = {}  # this year's, by jurisdiction
+        self._export_year: float | None = None  # the year they are for
         self._uniforms = iter(())  # draws left in the current block
         strategies = spec.strategies
         n = len(spec.labs)
@@ -172,7 +174,7 @@ class TakeoffModel(mesa.Model):
         memoised per exact year (a step's end price is the next step's start price)."""
         price = self._prices.get(year)
         if price is None:
-            price = self._prices[year] = dyn.price_performance(self.constants, year)
+            price = self._prices[year] = price_performance(self.constants, year)  # fused
         return price
 
     def steps_in(self, years: float) -> int:
@@ -217,13 +219,17 @@ class TakeoffModel(mesa.Model):
 
     def export_terms(self, jurisdiction: str) -> tuple[float, float]:
         """What export controls set for ``jurisdiction`` now: (price multiplier, largest
-        compute stock in FLOP/s), memoised per year (every lab's step and rule response asks)."""
-        key = (jurisdiction, self.year)
-        terms = self._export_terms.get(key)
+        compute stock in FLOP/s), memoised for the year (every lab's step and rule response
+        asks)."""
+        year = self.year
+        if year != self._export_year:
+            self._export_year, self._export_terms = year, {}
+        terms = self._export_terms.get(jurisdiction)
         if terms is None:
-            c, year = self.constants, self.year
-            terms = self._export_terms[key] = (dyn.export_price_multiplier(c, jurisdiction, year),
-                                               dyn.export_stock_cap(c, jurisdiction, year))
+            c = self.constants
+            terms = self._export_terms[jurisdiction] = (
+                dyn.export_price_multiplier(c, jurisdiction, year),
+                dyn.export_stock_cap(c, jurisdiction, year))
         return terms
 
     def _update_rival_gaps(self) -> None:
@@ -234,37 +240,34 @@ class TakeoffModel(mesa.Model):
         labs = sorted(labs, key=_BEST_EFFECTIVE)
         logs = [lab.log10_effective for lab in labs]
         last = len(labs) - 1
-        pace = self.pace_oom_per_year
+        pace = max(self.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)  # as oom_to_months floors it
+        gaps = self.rival_gaps
         for i, lab in enumerate(labs):
             below = logs[i] - logs[i - 1] if i > 0 else math.inf
             above = logs[i + 1] - logs[i] if i < last else math.inf
-            self.rival_gaps[lab.index] = oom_to_months(below if below < above else above, pace)
+            gaps[lab.index] = 12.0 * (below if below < above else above) / pace  # oom_to_months
 
     def log_event(self, kind: EventKind, lab: int, value: float, *, jurisdiction: str = "",
                   level: int = -1, detail: str = "", year: float | None = None) -> None:
         """Append an event; ``lab`` is an index, or ``WORLD`` for world and regulator events."""
         if kind in POLICY_EVENTS:
             self.policy_change_count += 1
-        self.events.append(Event(self.year if year is None else year, kind, lab, float(value),
-                                 jurisdiction, level, detail))
+        # Event(...) without its generated __new__ (a Python call): the same named tuple
+        self.events.append(_new_tuple(Event, (self.year if year is None else year, kind, lab,
+                                              float(value), jurisdiction, level, detail)))
 
     def deploy(self, lab: Lab, physical: float, effective: float) -> AISystem:
         """Make the AISystem of a finished run; the lab serves it if it beats the one it has."""
-        c, cc = self.spec.capability, self.constants
+        cc = self.constants
         log10_effective = math.log10(effective)
-        horizon = cap.horizon_minutes(log10_effective, cc.reference_log10_flop,
-                                      c.reference_horizon_minutes, c.oom_per_horizon_doubling)
-        # automated_fraction and human_review_need, with the task lengths' logs taken once
-        log_fit = cap.log_fit_hours(horizon, c.automation_reliability)
-        auto = [cap.automated_share(log_fit, lo, hi)
-                for lo, hi in zip(cc.log_task_hours_min, cc.log_task_hours_max)]
-        review = float(cap.automated_share(log_fit, *cc.log_review_hours))
-        # the economy buys what a system does at its 50% horizon (customers check the work)
-        econ = cap.automated_hours_share(horizon, 1.0, cc.economy_hours[0][0],
-                                         cc.economy_hours[1][0])
+        # horizon, automated_fraction and human_review_need, with the task lengths' logs taken
+        # once; the economy buys what a system does at its 50% horizon (customers check the work)
+        horizon, log_fit, auto, review, econ = system_capability(cc, self.spec.capability,
+                                                                 log10_effective)
         system = AISystem(self, lab, lab.generation, self.year, physical, effective, horizon, auto,
                           review, econ, lab.state.multiplier, self.assurance(lab))
-        self.largest_run = max(self.largest_run, physical)
+        if physical > self.largest_run:
+            self.largest_run = physical
         if effective >= lab.best_effective:
             st = lab.state
             lab.deployed = system
@@ -274,13 +277,12 @@ class TakeoffModel(mesa.Model):
             full = all([a >= 1.0 for a in auto])
             st.rnd_automation = 1.0 if full else float(sum([a * w for a, w in
                                                             zip(auto, cc.task_weight)]))
+            needs, st.review_need_target = review_needs(cc, log_fit)
             # humans hand over each category's last tasks gradually (no cliff at f = 1)
             st.rnd_handover_target = 0.0 if st.rnd_automation <= 0.0 else 1.0 - sum([
-                w * cap.review_need(log_fit, lo, hi) for w, lo, hi in
-                zip(cc.task_weight, cc.log_task_hours_min, cc.log_task_hours_max)])
+                w * need for w, need in zip(cc.task_weight, needs)])
             st.review_automation, st.economic_automation = review, econ
             self._automation_changed()
-            st.review_need_target = cap.review_need(log_fit, *cc.log_review_hours)
             if not lab.generation:  # the system a lab starts with is in use already
                 st.review_need, st.rnd_handover = st.review_need_target, st.rnd_handover_target
             self._milestone_events(lab, system)
@@ -332,16 +334,22 @@ class TakeoffModel(mesa.Model):
         self.major_incident = False
         self.concern *= self._concern_left_per_step
         overload = self.overload()
-        ref = self.constants.reference_log10_flop
+        ref, dt = self.constants.reference_log10_flop, self.dt
+        base, growth, half = (risk.hazard_per_year_2023, risk.hazard_growth_per_oom,
+                              risk.safety_half_share)
+        unreviewed_weight = risk.unreviewed_hazard
+        incident_hazard, alignment_assurance = hazard.incident_hazard, hazard.alignment_assurance
         total = 0.0
         for lab in self.active_labs:
-            lab.hazard = hazard.incident_hazard(
-                risk.hazard_per_year_2023, risk.hazard_growth_per_oom,
-                lab.log10_effective - ref, overload,
-                hazard.alignment_assurance(lab.safety_share, risk.safety_half_share, overload),
-                risk.unreviewed_hazard, lab.state.unreviewed)
-            total += lab.hazard
-            if self.uniform() < -math.expm1(-lab.hazard * self.dt):
+            lab.hazard = h = incident_hazard(
+                base, growth, lab.log10_effective - ref, overload,
+                alignment_assurance(lab.safety_share, half, overload),
+                unreviewed_weight, lab.state.unreviewed)
+            total += h
+            draw = next(self._uniforms, None)  # self.uniform(), without its call
+            if draw is None:
+                draw = self.uniform()
+            if draw < -math.expm1(-h * dt):
                 major = self.uniform() < risk.major_share
                 self.incident_count += 1
                 self.log_event(EventKind.INCIDENT_MAJOR if major else EventKind.INCIDENT_MINOR,
@@ -350,7 +358,7 @@ class TakeoffModel(mesa.Model):
                 self.concern = min(1.0, self.concern + (risk.concern_per_major if major
                                                         else risk.concern_per_minor))
                 self.major_incident = self.major_incident or major
-        self.cum_hazard += total * self.dt
+        self.cum_hazard += total * dt
 
     def _treaties(self) -> None:
         """A treaty forms once regulators holding the set share of world compute share a rule."""
@@ -400,28 +408,39 @@ class TakeoffModel(mesa.Model):
     def _advance(self) -> None:
         """Integrate compute stocks, training runs and software levels over one step."""
         c, t = self.constants, self.year
-        p_now, p_next = self.price_at(t), self.price_at(t + c.dt)
-        humans_growth = math.exp(c.log_researcher_growth * (t + c.dt / 2 - c.start_year))
+        dt = c.dt
+        p_now, p_next = self.price_at(t), self.price_at(t + dt)
+        humans_growth = math.exp(c.log_researcher_growth * (t + dt / 2 - c.start_year))
         labs = self.active_labs
-        spills = [dyn.spillover(lab.state.ln_software,
-                                [(other.state.ln_software, leak)
-                                 for other, leak in self.spill_leaks[lab.index] if other.active])
-                  for lab in labs]
+        leaks = self.spill_leaks
+        # dyn.spillover for every lab before any moves: catch-up toward linked labs ahead
+        spills = []
+        for lab in labs:
+            u = lab.state.ln_software
+            rate = slope = 0.0
+            for other, leak in leaks[lab.index]:
+                if other.active:
+                    gap = other.state.ln_software - u
+                    if gap > 0:
+                        rate += leak * gap
+                        slope -= leak
+            spills.append((rate, slope))
+        controls, step_index = c.export_controls, self.step_index
         for lab, (spill_rate, spill_slope) in zip(labs, spills):
             st = lab.state
-            price_multiplier, stock_cap = (self.export_terms(lab.jurisdiction)
-                                           if c.export_controls else (1.0, math.inf))
+            price_multiplier, stock_cap = (self.export_terms(lab.jurisdiction) if controls
+                                           else (1.0, math.inf))
             # hand_over then advance_lab, fused (sim/kernel.py; the same arithmetic)
             integral, crossings = step_lab(c, st, t, p_now, p_next,
                                            lab.spec.researchers * humans_growth, spill_rate,
                                            spill_slope, price_multiplier, stock_cap)
-            if lab.training and self.step_index >= lab.run_from_step:
+            if lab.training and step_index >= lab.run_from_step:
                 lab.run_flop = min(lab.run_cap, lab.run_flop + st.share_training * lab.run_scale
                                    * integral * dyn.SECONDS_PER_YEAR)
             for year, power in crossings:
                 self.log_event(EventKind.SOFTWARE_OOM, lab.index, power, detail=f"S = 1e{power}",
                                year=year)
-        self.year = self.t0 + (self.step_index + 1) * c.dt
+        self.year = self.t0 + (step_index + 1) * dt
 
     def _update_pace(self) -> None:
         """The frontier lab's effective-capacity growth over the last step (OOM/year).
@@ -432,9 +451,10 @@ class TakeoffModel(mesa.Model):
         for lab in self.active_labs:
             if frontier is None or lab.best_effective > frontier.best_effective:
                 frontier = lab
+        log = math.log
         for lab in self.active_labs:
             st = lab.state
-            capacity = dyn.ln_capacity(st)
+            capacity = log(st.stock) + st.ln_software  # dyn.ln_capacity(st)
             if lab is frontier and st.prev_ln_capacity is not None:
                 self.pace_oom_per_year = max(0.0, (capacity - st.prev_ln_capacity)
                                              / (self.dt * LN10))
@@ -455,7 +475,7 @@ class TakeoffModel(mesa.Model):
         self.milestone_news = False
         self._update_rival_gaps()
         order = list(self.lab_list)  # what labs.shuffle_do does, without its weak references
-        self.random.shuffle(order)
+        shuffle(self.random, order)
         for lab in order:
             lab.decide()
         self._advance()
@@ -474,6 +494,23 @@ class TakeoffModel(mesa.Model):
             self.time += 1.0
             step(self)
         return self.recorder.result() if self.recorder is not None else None
+
+
+def shuffle(rng: random.Random, items: list) -> None:
+    """``rng.shuffle(items)`` with the same draws and swaps (Fisher-Yates over ``getrandbits``,
+    as ``random.Random._randbelow_with_getrandbits`` does), without its two Python calls per
+    item; any other generator type shuffles itself."""
+    if type(rng) is not random.Random:
+        rng.shuffle(items)
+        return
+    getrandbits = rng.getrandbits
+    for i in range(len(items) - 1, 0, -1):
+        n = i + 1
+        k = n.bit_length()
+        j = getrandbits(k)
+        while j >= n:
+            j = getrandbits(k)
+        items[i], items[j] = items[j], items[i]
 
 
 def simulate(scenario: Scenario, seed: int = 0) -> RunResult:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
@@ -35,10 +34,12 @@ class Recorder:
 
     def __init__(self, model: TakeoffModel):
         self.model = model
-        # rows are tuples of floats appended to lists; ``result()`` stacks them once at the end
-        # (appending a tuple costs ~0.1 us, writing it into a numpy row ~3 us)
-        self.world_rows: list[tuple[float, ...]] = []
-        self.lab_rows: list[tuple[float, ...]] = []  # the _LAB_FLOATS columns
+        # rows of floats extend flat lists; ``result()`` stacks them once at the end (extending
+        # by a tuple costs ~0.1 us, writing it into a numpy row ~3 us; a list of row tuples
+        # would keep a thousand more objects a run for the cyclic garbage collector to count
+        # and scan)
+        self.world_values: list[float] = []  # WORLD_COLUMNS, row after row
+        self.lab_values: list[float] = []  # the _LAB_FLOATS columns, row after row
         self.lab_jurisdictions: list[str] = []  # one per lab row
         self.lab_active: list[bool] = []  # one per lab row
         # the frontier's best effective compute each time it rose (a running maximum), and when
@@ -109,10 +110,10 @@ class Recorder:
         if second is not None:
             lead_oom = math.log10(frontier.best_effective / second.best_effective)
             lead_months = self._months_behind(second.best_effective)
-        append = self.lab_rows.append
+        extend = self.lab_values.extend
         for lab in m.lab_list:
             st = lab.state
-            append((
+            extend((
                 st.stock, st.spend_now, st.revenue, st.ln_software, lab.best_physical,
                 lab.best_effective, lab.horizon, st.rnd_automation, st.review_automation,
                 st.economic_automation, st.multiplier, st.humans, st.ai_researchers, st.research,
@@ -126,7 +127,7 @@ class Recorder:
             best, horizon = frontier.best_effective, frontier.horizon
             unreviewed, safety = frontier.state.unreviewed, frontier.safety_share
             loss = self._frontier_loss(best)
-        self.world_rows.append((
+        self.world_values.extend((
             m.year, m.largest_run, best, horizon, rnd, review, mult,
             ln_s, econ, stock, spend, revenue, m.world_product, ai, humans, hazard,
             -math.expm1(-m.cum_hazard), loss,
@@ -138,9 +139,10 @@ class Recorder:
     def result(self) -> RunResult:
         """The run's series, events and networks as a RunResult."""
         m = self.model
-        n_rows, n_labs = len(self.world_rows), len(m.lab_list)
-        world_array = _stack(self.world_rows, len(WORLD_COLUMNS))
-        lab_array = _stack(self.lab_rows, len(_LAB_FLOATS)).reshape(n_rows, n_labs,
+        n_labs = len(m.lab_list)
+        world_array = _stack(self.world_values, len(WORLD_COLUMNS))
+        n_rows = len(world_array)
+        lab_array = _stack(self.lab_values, len(_LAB_FLOATS)).reshape(n_rows, n_labs,
                                                                     len(_LAB_FLOATS))
         world_array[:, _S_MAX] = np.exp(world_array[:, _S_MAX])  # recorded as ln S
         lab_array[:, :, _S_LAB] = np.exp(lab_array[:, :, _S_LAB])
@@ -160,8 +162,8 @@ class Recorder:
             events = {column: list(values) for column, values in zip(EVENT_COLUMNS, zip(*ordered))}
         else:
             events = {column: [] for column in EVENT_COLUMNS}
-        events["lab"] = [lab_name[i] for i in events["lab"]]
-        events["kind"] = [str(k) for k in events["kind"]]
+        events["lab"] = list(map(lab_name.__getitem__, events["lab"]))
+        events["kind"] = list(map(str, events["kind"]))
         from ixsim.sim.networks import network_document
 
         network = network_document(m.spillover_graph, m.coordination_graph,
@@ -182,8 +184,7 @@ _JURISDICTION = attrgetter("jurisdiction")
 _ACTIVE = attrgetter("active")
 
 
-def _stack(rows: list[tuple[float, ...]], width: int) -> np.ndarray:
-    """Rows of floats as one (rows x width) array (np.fromiter over the flattened rows: a third
-    faster than np.array, which inspects every row for its shape)."""
-    return np.fromiter(chain.from_iterable(rows), dtype=float,
-                       count=len(rows) * width).reshape(-1, width)
+def _stack(values: list[float], width: int) -> np.ndarray:
+    """Rows of floats, flattened, as one (rows x width) array (np.fromiter over the list: a
+    third faster than np.array, which inspects every item)."""
+    return np.fromiter(values, dtype=float, count=len(values)).reshape(-1, width)

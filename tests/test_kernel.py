@@ -148,6 +148,15 @@ def _edge_cases():
                        (lab.jurisdiction, year, *prices, base.humans, *spill))
     args = (lab.jurisdiction, year, *prices, base.humans, 0.3, -0.2)
     yield "no humans", c, copy.copy(base), args[:4] + (0.0,) + args[5:]
+    # hand_over's branches: review need and R&D handover toward, away from and at their targets
+    for need, need_target, handover, handover_target in (
+            (1.0, 1.0, 0.0, 0.0), (1.0, 0.2, 0.0, 0.4), (0.5, 0.9, 0.3, 0.1), (0.5, 0.0, 0.3, 1.0),
+            (0.0, 0.3, 0.6, 0.6), (0.4, 0.399, 0.2, 0.2001), (0.4, -0.1, -0.2, 0.5),
+            (0.9, 0.1, 0.999, 0.2), (0.9, 0.1, 0.2, 0.95)):
+        yield (f"hand-over {need}->{need_target}, {handover}->{handover_target}", c,
+               dataclasses.replace(base, review_need=need, review_need_target=need_target,
+                                   rnd_handover=handover, rnd_handover_target=handover_target),
+               args)
     capped = dataclasses.replace(c, export_controls=tuple(
         ctl.model_copy(update={"target": lab.jurisdiction, "stock_cap_flop_per_s": base.stock / 2})
         for ctl in spec.export_controls))
@@ -244,3 +253,55 @@ def test_year_memos_return_what_the_functions_give_now(monkeypatch):
     for name in ("baseline", "rsi-startup", "open-weights-diffusion"):
         TakeoffModel(load_scenario(name), seed=0, record=False).run()
     assert len(checked) > 1000
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_system_capability_and_review_needs_are_the_capability_laws_bit_for_bit(scenario):
+    spec = load_scenario(scenario)
+    c, s = dyn.Constants.of(spec), spec.capability
+    for log10_effective in (-400.0, 0.0, 20.0, 24.5, 25.3, 27.0, 29.9, 33.0, 40.0, 400.0,
+                            math.nan, math.inf):
+        horizon = cap.horizon_minutes(log10_effective, c.reference_log10_flop,
+                                      s.reference_horizon_minutes, s.oom_per_horizon_doubling)
+        log_fit = cap.log_fit_hours(horizon, s.automation_reliability)
+        expected = (horizon, log_fit,
+                    [cap.automated_share(log_fit, lo, hi)
+                     for lo, hi in zip(c.log_task_hours_min, c.log_task_hours_max)],
+                    float(cap.automated_share(log_fit, *c.log_review_hours)),
+                    cap.automated_hours_share(horizon, 1.0, c.economy_hours[0][0],
+                                              c.economy_hours[1][0]))
+        assert repr(kernel.system_capability(c, s, log10_effective)) == repr(expected)
+        needs = ([cap.review_need(log_fit, lo, hi)
+                  for lo, hi in zip(c.log_task_hours_min, c.log_task_hours_max)],
+                 cap.review_need(log_fit, *c.log_review_hours))
+        assert repr(kernel.review_needs(c, log_fit)) == repr(needs)
+
+
+def test_shuffle_is_random_shuffle():
+    """The model's shuffle draws and swaps as ``random.Random.shuffle`` does."""
+    import random
+
+    from ixsim.sim.model import shuffle
+
+    for seed in range(50):
+        for n in (0, 1, 2, 3, 5, 8, 20, 100):
+            a, b = random.Random(seed), random.Random(seed)
+            mine, theirs = list(range(n)), list(range(n))
+            shuffle(a, mine)
+            b.shuffle(theirs)
+            assert mine == theirs
+            assert a.getstate() == b.getstate()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_price_performance_is_the_law_bit_for_bit(scenario):
+    c = dyn.Constants.of(load_scenario(scenario))
+    variants = [c, dataclasses.replace(c, log_utilisation_ceiling=0.0),
+                dataclasses.replace(c, log_price_performance_ceiling=-1.0,
+                                    log_utilisation_growth=-0.2),
+                dataclasses.replace(c, log_price_performance_ceiling=1e-3)]
+    for constants in variants:
+        for year in (c.start_year - 3.0, c.start_year, c.start_year + 1 / 12, 2031.37, 2045.0,
+                     2200.0):
+            assert (repr(kernel.price_performance(constants, year))
+                    == repr(dyn.price_performance(constants, year)))

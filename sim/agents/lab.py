@@ -8,6 +8,7 @@ import math
 import mesa
 
 from ixsim.sim import continuous as dyn
+from ixsim.sim.dynamics.growth import MIN_PACE_OOM_PER_YEAR
 from ixsim.sim.events import EventKind
 from ixsim.sim.kernel import plan_spending
 from ixsim.sim.schema.actors import Strategy
@@ -91,10 +92,12 @@ class Lab(mesa.Agent):
             if m.year < self.spec.entry_year - 1e-9:
                 return
             m.enter(self)
-        gap = m.rival_gap_months(self)
-        regulator = m.regulator_for(self.jurisdiction)
+        gap = m.rival_gaps.get(self.index, math.inf)  # m.rival_gap_months(self)
+        regulator = m.regulators.get(self.jurisdiction)  # m.regulator_for(self.jurisdiction)
         paused = regulator is not None and regulator.pauses() and not self.evading
-        self.split_compute(max(0.0, 1.0 - gap / self.strategy.race_window_months), paused)
+        closeness = max(0.0, 1.0 - gap / self.strategy.race_window_months)
+        if (closeness, paused) != self._split_for:  # most months: last month's split stands
+            self.split_compute(closeness, paused)
         if paused:  # no new compute while paused: spending replaces what wears out
             st, c = self.state, m.constants
             st.spend_now = st.spend_next = c.depreciation * st.stock / m.compute_price(self)
@@ -168,36 +171,36 @@ class Lab(mesa.Agent):
                          regulator=None) -> float:
         """Progress given up by complying: the delay plus the capped compute, in months, at
         most the expected wait for the rule's repeal."""
-        capped = self.model.months_of_progress(math.log10(planned / cap)) if cap < planned else 0.0
-        if regulator is not None and not regulator.treaty and regulator.spec.repeal_per_year > 0:
-            capped = min(capped, 12.0 / regulator.spec.repeal_per_year)
-        return delay + capped
+        return _rule_cost(planned, delay, cap, regulator, _floored_pace(self.model))
 
     def respond(self, planned: float, delay: float, cap: float) -> tuple[str, str | None]:
-        """Comply, relocate or evade: whichever costs the fewest expected months of progress."""
+        """Comply, relocate or evade: whichever costs the fewest expected months of progress
+        (ties: comply, then relocate, then evade; between moves, the first jurisdiction by
+        name)."""
         m = self.model
         responses = m.spec.responses
         here = m.regulator_for(self.jurisdiction)
-        options: list[tuple[float, int, str, str | None]] = [
-            (self.rule_cost_months(planned, delay, cap, here), 0, "comply", None)]
-        months = m.months_of_progress
-        move = responses.relocation_months + months(self.relocation_loss_oom)
-        price_here = m.export_price_multiplier(self.jurisdiction)
+        pace = _floored_pace(m)  # months of progress of x OOM: 12 x / pace (months_of_progress)
+        comply = _rule_cost(planned, delay, cap, here, pace)
+        # (cost, rank, target or "", choice, target): plain tuple order is the tie-break above
+        options: list[tuple[float, int, str, str, str | None]] = [
+            (comply, 0, "", "comply", None)]
+        move = responses.relocation_months + 12.0 * self.relocation_loss_oom / pace
+        price_here = m.export_terms(self.jurisdiction)[0]  # export_price_multiplier
         for regulator in m.regulators.values():
-            if regulator.jurisdiction == self.jurisdiction:
+            target = regulator.jurisdiction
+            if target == self.jurisdiction:
                 continue
-            there = regulator.terms(planned)
-            price = (m.export_price_multiplier(regulator.jurisdiction)
-                     / price_here)  # < 1: cheaper compute there
-            cost = move + self.rule_cost_months(planned, *there, regulator) + months(
-                math.log10(price))
-            options.append((cost, 1, "relocate", regulator.jurisdiction))
-        penalty = months(here.penalty_oom)
+            price = m.export_terms(target)[0] / price_here  # < 1: cheaper compute there
+            cost = (move + _rule_cost(planned, *regulator.terms(planned), regulator, pace)
+                    + 12.0 * math.log10(price) / pace)
+            options.append((cost, 1, target, "relocate", target))
+        penalty = 12.0 * here.penalty_oom / pace
         # a caught evader loses the penalty and the run itself (worth the compliance cost)
-        evade = (here.detection_for(self) * (penalty + options[0][0])
+        evade = (here.detection_for(self) * (penalty + comply)
                  + self.strategy.law_abidance_months)
-        options.append((evade, 2, "evade", None))
-        cost, _, choice, target = min(options, key=lambda o: (o[0], o[1], o[3] or ""))
+        options.append((evade, 2, "", "evade", None))
+        cost, _, _, choice, target = min(options)
         m.log_event(EventKind.RULE_RESPONSE, self.index, cost, jurisdiction=target or self.jurisdiction,
                     detail=f"{choice}" + (f" to {target}" if target else "")
                     + f" ({self.jurisdiction} rules bind)")
@@ -225,3 +228,17 @@ class Lab(mesa.Agent):
                     jurisdiction=self.jurisdiction, detail=f"generation {self.generation}")
         if self.run_flop > 0:
             m.deploy(self, self.run_flop, self.run_flop * math.exp(self.run_ln_software))
+
+
+def _floored_pace(model) -> float:
+    """The frontier's pace as ``oom_to_months`` floors it (OOM/year)."""
+    return max(model.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)
+
+
+def _rule_cost(planned: float, delay: float, cap: float, regulator, pace: float) -> float:
+    """``Lab.rule_cost_months`` at a floored ``pace``: the delay plus the capped compute in
+    months (``oom_to_months`` written out), at most the expected wait for the rule's repeal."""
+    capped = 12.0 * math.log10(planned / cap) / pace if cap < planned else 0.0
+    if regulator is not None and not regulator.treaty and regulator.spec.repeal_per_year > 0:
+        capped = min(capped, 12.0 / regulator.spec.repeal_per_year)
+    return delay + capped
