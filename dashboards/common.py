@@ -314,3 +314,25 @@ class BackgroundJob:
             run()
         else:
             threading.Thread(target=run, name="ixsim-job", daemon=True).start()
+
+
+def fan_cells(charts: dict[str, Any], views: dict[str, Any], current: Callable[[], dict[str, Any]],
+              captions: dict[str, str], prefix: str) -> list[Any] | None:
+    """Fan charts shown as Bokeh views: on the first call a cell per chart (figure, caption,
+    PNG/CSV downloads of ``current()[key]``) is returned and its view kept in ``views``; later
+    calls update those views in place and return None."""
+    from ixsim.dashboards import plots
+
+    if views:
+        for key, chart in charts.items():
+            views[key].update(chart)
+        return None
+    cells = []
+    for key, chart in charts.items():
+        views[key] = view = plots.BokehChart(chart, height=300)
+        cells.append(pn.Column(
+            pn.pane.Bokeh(view.figure, sizing_mode="stretch_width"), caption(captions.get(key, "")),
+            downloads(lambda k=key: plots.matplotlib_figure(current()[k]),
+                      lambda k=key: current()[k].frame(), f"{prefix}-{key}"),
+            sizing_mode="stretch_width"))
+    return cells

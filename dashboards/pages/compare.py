@@ -19,7 +19,7 @@ import panel as pn
 
 from ixsim.dashboards import plots
 from ixsim.dashboards.common import (BackgroundJob, caption, csv_download, downloads,
-                                     error_lines, url_sync)
+                                     error_lines, fan_cells, url_sync)
 from ixsim.dashboards.context import AppContext
 from ixsim.dashboards.pages.explorer import FAN_CAPTIONS, HEADLINE, fmt
 
@@ -238,24 +238,13 @@ class Compare:
             "means later than the scenario's end year.")
         charts = plots.fan_charts(ensembles)
         self.fan_charts = charts
-        if not self.fan_views:
-            cells = []
-            for key, chart in charts.items():
-                view = plots.BokehChart(chart, height=300)
-                self.fan_views[key] = view
-                cells.append(pn.Column(
-                    pn.pane.Bokeh(view.figure, sizing_mode="stretch_width"),
-                    caption(FAN_CAPTIONS.get(key, "").replace("(10-90% band and median)",
-                                                              "(one colour per column)")),
-                    downloads(lambda k=key: plots.matplotlib_figure(self.fan_charts[k]),
-                              lambda k=key: self.fan_charts[k].frame(), f"compare-{key}"),
-                    sizing_mode="stretch_width"))
+        captions = {k: v.replace("(10-90% band and median)", "(one colour per column)")
+                    for k, v in FAN_CAPTIONS.items()}
+        cells = fan_cells(charts, self.fan_views, lambda: self.fan_charts, captions, "compare")
+        if cells is not None:
             self.fans.objects = [csv_download(lambda: self.ens_frame,
                                               "compare-ensembles.csv", "CSV of the table"),
                                  pn.GridBox(*cells, ncols=2, sizing_mode="stretch_width")]
-        else:
-            for key, chart in charts.items():
-                self.fan_views[key].update(chart)
 
 
 def build(ctx: AppContext) -> pn.viewable.Viewable:

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
+from ixsim.analysis.forecast import effective_sample_size
 from ixsim.dashboards import inputs, plots
 from ixsim.dashboards.common import (BackgroundJob, caption, csv_download, downloads,
-                                     error_lines, url_sync)
+                                     error_lines, fan_cells, url_sync)
 from ixsim.dashboards.context import AppContext
 
 SLUG = "explorer"
@@ -330,28 +331,15 @@ class Explorer:
     def _show_ensemble(self, ens: Any) -> None:
         self.ensemble = ens
         ok = int(ens.ok.sum())
-        weight = ens.weights()
-        effective = 1.0 / float(np.sum(weight ** 2)) if weight.sum() > 0 else 0.0
+        effective = effective_sample_size(ens.weights())
         self.ens_status.object += (f" -- {ok} of {ens.size} draws ran; effective sample "
                                    f"size after weighting by the 2023-25 data: "
                                    f"{effective:.0f}.")
         charts = plots.fan_charts([(self.picker.select.value, ens)])
         self.fan_charts = charts
-        if not self.fan_views:
-            cells = []
-            for key, chart in charts.items():
-                view = plots.BokehChart(chart, height=300)
-                self.fan_views[key] = view
-                cells.append(pn.Column(
-                    pn.pane.Bokeh(view.figure, sizing_mode="stretch_width"),
-                    caption(FAN_CAPTIONS.get(key, "")),
-                    downloads(lambda k=key: plots.matplotlib_figure(self.fan_charts[k]),
-                              lambda k=key: self.fan_charts[k].frame(), f"explorer-{key}"),
-                    sizing_mode="stretch_width"))
+        cells = fan_cells(charts, self.fan_views, lambda: self.fan_charts, FAN_CAPTIONS, "explorer")
+        if cells is not None:
             self.fans.objects = [pn.GridBox(*cells, ncols=2, sizing_mode="stretch_width")]
-        else:
-            for key, chart in charts.items():
-                self.fan_views[key].update(chart)
 
 
 def build(ctx: AppContext) -> pn.viewable.Viewable:
