@@ -36,7 +36,8 @@ import numpy as np
 
 __all__ = ["HorizonPrior", "derive", "FREE", "CORRELATION_FLOOR", "main"]
 
-FREE = ("capability.oom_per_horizon_doubling", "capability.reference_horizon_minutes")
+FREE = ("capability.reference_horizon_minutes", "capability.post_training_gain",
+                  "capability.post_training_gain_oom")  # the backtest's FREE_PARAMETERS
 # ixsim assumption: a copula rho below 0.1 in size changes a sweep's joint draws by less than
 # the Monte Carlo noise of a few hundred runs; such pairs are left independent in the file.
 CORRELATION_FLOOR = 0.1
@@ -49,14 +50,14 @@ class HorizonPrior:
     centre: dict[str, float]  # the scenario's fitted values (the lognormals' medians)
     n_rows: int  # counted rows in the likelihood
     n_horizon_rows: int  # rows that depend on (d, h0): the METR rows
-    fisher_sd: tuple[float, float]  # sd of ln d, ln h0 from the intervals alone
-    fisher_rho: float
+    fisher_sd: tuple[float, ...]  # sd of the ln of each FREE parameter from the intervals alone
+    fisher_rho: dict[tuple[str, str], float]  # their correlations from the intervals alone
     chi2: float  # of the horizon rows at the free best fit
-    birge: float  # sqrt(chi2 / (n_horizon_rows - 2))
+    birge: float  # sqrt(chi2 / (n_horizon_rows - len(FREE)))
     free_fit: dict[str, float]
     s: dict[str, float]  # the lognormals' s (sd of ln)
     rho: dict[tuple[str, str], float]  # every nonzero copula correlation with d or h0
-    shift: dict[str, tuple[float, float]]  # B: d ln d, d ln h0 per unit normal score of a prior
+    shift: dict[str, tuple[float, ...]]  # B: d ln (each FREE) per unit normal score of a prior
 
     def entries(self, floor: float = CORRELATION_FLOOR) -> list[tuple[str, str, float]]:
         """(a, b, rho) of the correlations at or above ``floor`` in size, largest first."""
@@ -114,35 +115,40 @@ def derive(priors=None, spec=None, seed: int = 0) -> HorizonPrior:
             columns.append(dz)
             moved.append(i)
     j_x = np.column_stack(columns) if columns else np.zeros((len(counted), 0))
-    shift = -fisher @ j_y.T @ j_x  # (2, m)
+    shift = -fisher @ j_y.T @ j_x  # (len(FREE), m)
     c_x = priors.correlation[np.ix_(moved, moved)]
     cov_y = shift @ c_x @ shift.T + birge ** 2 * fisher
     s = np.sqrt(np.diag(cov_y))
-    cross = c_x @ shift.T / s  # (m, 2)
-    rho = {(FREE[0], FREE[1]): float(cov_y[0, 1] / (s[0] * s[1]))}
+    cross = c_x @ shift.T / s  # (m, len(FREE))
+    pairs = [(a, b) for a in range(len(FREE)) for b in range(a + 1, len(FREE))]
+    rho = {(FREE[a], FREE[b]): float(cov_y[a, b] / (s[a] * s[b])) for a, b in pairs}
     for row, i in enumerate(moved):
         for col, name in enumerate(FREE):
             rho[(priors.names[i], name)] = float(cross[row, col])
     return HorizonPrior(
         centre=centre, n_rows=len(counted), n_horizon_rows=n_h,
-        fisher_sd=(float(fisher_sd[0]), float(fisher_sd[1])),
-        fisher_rho=float(fisher[0, 1] / (fisher_sd[0] * fisher_sd[1])),
+        fisher_sd=tuple(float(x) for x in fisher_sd),
+        fisher_rho={(FREE[a], FREE[b]): float(fisher[a, b] / (fisher_sd[a] * fisher_sd[b]))
+                    for a, b in pairs},
         chi2=chi2, birge=birge, free_fit=dict(best.values),
         s={name: float(x) for name, x in zip(FREE, s)},
         rho=rho,
-        shift={priors.names[i]: (float(shift[0, k]), float(shift[1, k]))
+        shift={priors.names[i]: tuple(float(x) for x in shift[:, k])
                for k, i in enumerate(moved)})
 
 
 def main() -> None:
     h = derive()
     print(f"counted rows {h.n_rows}, of which METR horizon rows {h.n_horizon_rows}")
-    print(f"Fisher (intervals alone): sd ln d {h.fisher_sd[0]:.4f}, sd ln h0 "
-          f"{h.fisher_sd[1]:.4f}, rho {h.fisher_rho:+.3f}")
+    sds = ", ".join(f"{n} {sd:.4f}" for n, sd in zip(FREE, h.fisher_sd))
+    print(f"Fisher (intervals alone): sd of ln: {sds}")
+    for (a, b), r in h.fisher_rho.items():
+        print(f"  Fisher rho {a} ~ {b}: {r:+.3f}")
     print(f"free best fit {h.free_fit}; horizon-row chi2 {h.chi2:.2f}, Birge ratio "
           f"{h.birge:.3f}")
-    for name, (dd, dh) in h.shift.items():
-        print(f"  shift per normal score of {name}: ln d {dd:+.4f}, ln h0 {dh:+.4f}")
+    for name, moves in h.shift.items():
+        each = ", ".join(f"ln {n.split('.')[-1]} {x:+.4f}" for n, x in zip(FREE, moves))
+        print(f"  shift per normal score of {name}: {each}")
     for name in FREE:
         print(f"{name}: lognorm scale = {h.centre[name]:g}, s = {h.s[name]:.4f}")
     print("\n# [[correlation]] entries for data/priors.toml")

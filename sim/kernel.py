@@ -34,6 +34,7 @@ _CD = labour._CD  # the CES's Cobb-Douglas limit
 _NO_REVIEW_NEED = labour.NO_REVIEW_NEED
 _MAX_DOUBLINGS = capability.MAX_HORIZON_DOUBLINGS  # horizon_minutes's clamp
 _MINUTES_PER_HOUR = capability.MINUTES_PER_HOUR
+_gain_doublings = capability.post_training_doublings  # called once per deployment: not inlined
 _REVIEW_SOFTNESS = capability.REVIEW_SOFTNESS  # review_need's default
 
 
@@ -248,7 +249,9 @@ def system_capability(c: Constants, spec, log10_effective: float
     and of economic work hours), the same as ``cap.horizon_minutes``, ``cap.log_fit_hours``,
     ``cap.automated_share`` per category and ``cap.automated_hours_share`` written out.
     ``spec`` is the scenario's capability section."""
-    doublings = (log10_effective - c.reference_log10_flop) / spec.oom_per_horizon_doubling
+    above = log10_effective - c.reference_log10_flop
+    doublings = above / spec.oom_per_horizon_doubling + _gain_doublings(
+        above, spec.post_training_gain, spec.post_training_gain_oom)
     # max(-M, min(doublings, M)), as horizon_minutes clamps (NaN included)
     doublings = _MAX_DOUBLINGS if _MAX_DOUBLINGS < doublings else doublings
     doublings = doublings if doublings > -_MAX_DOUBLINGS else -_MAX_DOUBLINGS

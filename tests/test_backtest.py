@@ -28,7 +28,7 @@ UNTIL = "2026.9"  # fixed, so that the tests do not depend on today's date
 COUNTED = ("training_compute_growth", "training_compute_growth_frontier", "training_spend_growth",
            "algorithmic_progress", "horizon_doubling", "effective_compute_growth")
 INFORMATIONAL = ("hardware_price_performance", "start_training_compute", "start_horizon")
-FAR_MAPPING = "capability.oom_per_horizon_doubling=0.8"  # ~2x the fitted effective compute/doubling
+FAR_MAPPING = "capability.oom_per_horizon_doubling=1.3"  # ~2x the long-run slope (CAL-5a)
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 app.command("backtest")(backtest_command)
@@ -50,7 +50,7 @@ def baseline():
 
 @pytest.fixture(scope="module")
 def far():
-    spec = load_scenario(DEFAULT_SCENARIO, {"capability.oom_per_horizon_doubling": 0.8})
+    spec = load_scenario(DEFAULT_SCENARIO, {"capability.oom_per_horizon_doubling": 1.3})
     return run_backtest(spec, float(UNTIL), measured_path=None, profile=False)
 
 
@@ -105,6 +105,25 @@ def test_a_horizon_mapping_far_from_the_data_fails(far):
     o3 = next(r for r in far.rows if r.subject == "o3")
     assert not o3.inside and o3.z < -obs.MAX_ABS_Z
     assert any(line.startswith("2025-04-16 horizon o3") for line in far.failures())
+
+
+def test_the_default_calibration_passes_inside_every_metr_interval(baseline):
+    """The baseline passes the observation rows up to the METR cutoff, each METR row inside
+    its 95% interval (the long-run slope with the 2024-25 post-training step)."""
+    assert baseline.observations_passed
+    metr = [r for r in baseline.rows if r.counted and r.quantity == "metr_p50_horizon"]
+    assert len(metr) == 11 and all(r.inside for r in metr), [(r.subject, r.z) for r in metr]
+
+
+def test_the_reviewed_mapping_without_the_2024_step_fails():
+    """The setting the review measured (0.8 OOM per doubling, no post-training step) runs far
+    below METR's 2025 horizons: the backtest fails it."""
+    spec = load_scenario(DEFAULT_SCENARIO, {"capability.oom_per_horizon_doubling": 0.8,
+                                            "capability.post_training_gain": 1.0})
+    bt = run_backtest(spec, float(UNTIL), measured_path=None, profile=False)
+    assert not bt.observations_passed
+    o3 = next(r for r in bt.rows if r.subject == "o3")
+    assert o3.z < -obs.MAX_ABS_Z
 
 
 def test_a_far_mapping_exits_1_and_names_the_failing_rows(tmp_path):
@@ -165,14 +184,16 @@ def test_the_fit_on_every_row_through_april_2025_improves_on_the_scenario():
     assert bt.fit.n == bt.score().n  # every counted row is dated before 2025-04-17
     assert bt.fit.loglik >= obs.score(bt.scenario_rows).loglik - 1e-9
     assert bt.fit.loglik == pytest.approx(bt.reference.loglik, abs=1e-6)
-    oom = bt.fit.values["capability.oom_per_horizon_doubling"]
-    assert 0.1 < oom < 2.0  # the data identify it: far from its schema ends 0.01 and 10
+    gain = bt.fit.values["capability.post_training_gain"]
+    where = bt.fit.values["capability.post_training_gain_oom"]
+    assert 2.0 < gain < 100.0  # the data identify the step: far from its schema ends 1 and 1e4
+    assert 1.0 < where < 2.5  # late 2024 on the baseline's path, between GPT-4o and o3
 
 
 @pytest.mark.parametrize("text,needle", [
     ("2019", "is not after the model start"),
     ("2030", "nothing to predict"),
-    ("2023-04-01", "the fit needs at least 2"),
+    ("2023-04-01", "the fit needs at least 3"),
     ("2024-13-01", "not an ISO date (YYYY-MM-DD) or a decimal year"),
     ("nan", "must be a finite decimal year"),
 ])
@@ -400,3 +421,13 @@ def test_an_unusable_measured_file_is_one_informational_row(tmp_path):
     checks = checks_from_result(spec, simulate(spec), float(UNTIL), measured_path=path)
     info = [c for c in checks if c.basis.startswith("training loop")]
     assert len(info) == 1 and info[0].modelled is None and "could not be read" in info[0].note
+
+
+def test_the_horizon_rate_check_compares_with_the_metr_rows_of_the_same_window():
+    """The rate check's reference is METR's own doubling over the window (5.0 months for
+    2023-03 .. 2025-04, from the rows' best-by-date horizons), not CAL-5a's 2019-25 average."""
+    from ixsim.analysis.backtest import observed_horizon_doubling
+
+    months, releases = observed_horizon_doubling(2023.0, 2025.3)
+    assert releases == 9 and months == pytest.approx(5.04, abs=0.01)
+    assert observed_horizon_doubling(2023.0, 2023.5) is None  # one release: no slope

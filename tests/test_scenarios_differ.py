@@ -63,7 +63,10 @@ def test_racing_moves_compute_into_capabilities_and_from_safety():
           for name, r in (("calm", calm), ("race", race))}
     assert at["race"] > 1.1 * at["calm"]  # more training compute, sooner deployment
     assert race.summary()["rnd_automation_20_year"] < calm.summary()["rnd_automation_20_year"]
-    assert race.world["leader_safety_share"].mean() < calm.world["leader_safety_share"].mean() / 2
+    # while the race is on (before successor training, after which the leader pulls away)
+    on = race.world["time"] < race.summary()["successor_training_year"]
+    assert race.world["leader_safety_share"][on].mean() < \
+        calm.world["leader_safety_share"][on].mean() / 2
 
 
 def test_coordinated_regulators_reach_a_treaty_and_a_pause_sooner():

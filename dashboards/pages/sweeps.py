@@ -35,7 +35,7 @@ SHIPPED, BUILD = "a shipped spec", "build a spec here"
 EXAMPLE_UNCERTAINTIES = (
     '"software.returns_r" = { dist = "lognorm", s = 0.668, scale = 1.2, truncate_low = 0.05, '
     'truncate_high = 10.0 }\n'
-    '"capability.oom_per_horizon_doubling" = { dist = "lognorm", s = 0.244, scale = 0.42 }\n'
+    '"capability.oom_per_horizon_doubling" = { dist = "lognorm", s = 0.25, scale = 0.656 }\n'
     '"investment.spend_growth_per_year" = { dist = "lognorm", s = 0.112, scale = 2.4 }\n')
 EXAMPLE_LEVERS = '"strategies.frontier.race_response" = [0.2, 0.8]\n'
 

@@ -9,10 +9,37 @@ MINUTES_PER_HOUR = 60.0
 MAX_HORIZON_DOUBLINGS = 900.0  # keeps the horizon inside float range (2^+-1024)
 
 
+POST_TRAINING_WIDTH_OOM = 0.2  # assumption: the gain arrives over about +-0.4 OOM of effective
+# compute (~8 months of the 2024 frontier's growth), as o1-preview (Sep 2024) to o3 (Apr 2025)
+
+
+def post_training_doublings(oom_above_reference: float, gain: float, gain_oom: float) -> float:
+    """Horizon doublings added by the post-training (reasoning) gain at ``oom_above_reference``
+    OOM of effective compute above the reference system: log2(``gain``) times a logistic step
+    centred ``gain_oom`` OOM above it (width POST_TRAINING_WIDTH_OOM), less its value at the
+    reference, so the reference system keeps its own horizon."""
+    if gain == 1.0:
+        return 0.0
+    w = POST_TRAINING_WIDTH_OOM
+    return math.log2(gain) * (_logistic((oom_above_reference - gain_oom) / w)
+                              - _logistic(-gain_oom / w))
+
+
+def _logistic(x: float) -> float:
+    """1 / (1 + e^-x), without overflow for large |x|."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
 def horizon_minutes(log10_effective_flop: float, reference_log10_flop: float,
-                    reference_minutes: float, oom_per_doubling: float) -> float:
-    """METR-style 50% time horizon (minutes): doubles every ``oom_per_doubling`` OOM of compute."""
-    doublings = (log10_effective_flop - reference_log10_flop) / oom_per_doubling
+                    reference_minutes: float, oom_per_doubling: float, gain: float = 1.0,
+                    gain_oom: float = 0.0) -> float:
+    """METR-style 50% time horizon (minutes): doubles every ``oom_per_doubling`` OOM of compute,
+    times the one-time post-training gain (``post_training_doublings``)."""
+    above = log10_effective_flop - reference_log10_flop
+    doublings = above / oom_per_doubling + post_training_doublings(above, gain, gain_oom)
     # 2^900 (~1e271) is beyond any task length either way; the clamp keeps extreme mappings finite
     doublings = max(-MAX_HORIZON_DOUBLINGS, min(doublings, MAX_HORIZON_DOUBLINGS))
     return reference_minutes * 2.0 ** doublings

@@ -75,10 +75,10 @@ class Investment(Strict):
         description="what funders and hyperscalers can supply one lab; spending saturates "
                     "smoothly at it (2025 hyperscaler capex, CAL-12b, is ~0.4% of GWP)")
     value_capture_share: float = param(
-        0.23, 0.0, 1.0, "fraction", source="CAL-12a (fit)",
+        0.127, 0.0, 1.0, "fraction", source="CAL-12a (fit)",
         description="share of the value of the work hours AI can do (at its 50% horizon) that "
                     "labs earn: fitted so the baseline's total revenue matches the two "
-                    "reporting labs' ~$17B/yr in 2025-08/09 (CAL-12a rows; ~$63B by 2026.2 "
+                    "reporting labs' ~$17B/yr in 2025-08/09 (CAL-12a rows; ~$50B by 2026.2 "
                     "against their ~$55B)")
     automated_task_productivity: float = param(
         10.0, 1.0, 1e6, "x",
@@ -163,15 +163,27 @@ class Capability(Strict):
         2.1e25, 1e18, 1e40, "FLOP", source="CAL-4b",
         description="training compute of the 2023 frontier system")
     reference_horizon_minutes: float = param(
-        2.0, 0.01, 1e6, "minutes", source="CAL-5c (fit), inside CAL-5b's GPT-4 interval 1.9-8",
-        description="50% time horizon of that system: fitted with oom_per_horizon_doubling to "
-                    "the METR rows 2023-03 .. 2025-04, held inside GPT-4's own interval (the "
-                    "free fit, ixsim backtest --fit-until 2025-04-17, goes to ~1.4, below it)")
+        2.0, 0.01, 1e6, "minutes", source="CAL-5c (fit), CAL-5b",
+        description="50% time horizon of that system in the model's mapping: fitted with "
+                    "post_training_gain and post_training_gain_oom to the METR rows 2023-03 .. "
+                    "2025-04 (ixsim backtest --fit-until 2025-04-17)")
     oom_per_horizon_doubling: float = param(
-        0.42, 0.01, 10.0, "OOM of effective FLOP", source="CAL-5c (fit)",
-        description="effective compute per horizon doubling: maximum-likelihood fit to the "
-                    "METR rows 2023-03 .. 2025-04 (their 95% intervals in log space) with the "
-                    "reference horizon inside GPT-4's interval; the free fit gives ~0.37")
+        0.656, 0.01, 10.0, "OOM of effective FLOP", source="CAL-5a, CAL-1a, CAL-2 (derived)",
+        description="effective compute per horizon doubling, the long-run trend: METR's ~7-month "
+                    "doubling 2019-25 (CAL-5a) over effective compute growing 13.3x/yr (CAL-1a "
+                    "x CAL-2): log10(13.3) x 7/12; the 2024-25 rows' excess over it is "
+                    "post_training_gain")
+    post_training_gain: float = param(
+        8.0, 1.0, 1e4, "factor on the horizon", source="CAL-5c (fit), CAL-5a",
+        description="one-time gain in the 50% horizon from post-training for reasoning (the "
+                    "2024-25 METR rows run ~3 doublings above the long-run trend of CAL-5a): "
+                    "fitted with post_training_gain_oom and reference_horizon_minutes to the "
+                    "METR rows 2023-03 .. 2025-04; 1 turns it off")
+    post_training_gain_oom: float = param(
+        1.7, 0.1, 10.0, "OOM of effective FLOP above the reference", source="CAL-5c (fit)",
+        description="where half of post_training_gain has arrived: effective compute above "
+                    "the reference system (a logistic step 0.2 OOM wide, an assumption: "
+                    "o1-preview to o3 took about 0.8 OOM of the frontier's growth)")
     automation_reliability: float = param(
         0.2, 1e-4, 1.0, "fraction of the 50% horizon",
         assumption="a task is automated when it fits in about a fifth of the 50% horizon, where "
