@@ -658,6 +658,42 @@ def check_fit_until(rows: list[obs.Row], fit_until: float, start: float, label: 
                              "predict")
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """The evaluated model's value, at one date after the METR data cutoff, of a quantity whose
+    later observations are withheld from data/observations.csv: registered before they are
+    seen."""
+
+    date: str  # ISO date
+    year: float
+    horizon_minutes: float  # frontier_horizon_minutes in force at the date
+    training_flop: float  # frontier_training_flop in force at the date
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PREDICTION_MONTHS = (1, 4, 7, 10)  # quarter starts: a prediction on the first of each
+
+
+def predictions(result: RunResult, until: float) -> list[Prediction]:
+    """The run's frontier horizon and training FLOP on the first day of each quarter after the
+    METR data cutoff, up to ``until``: the quantities whose 2025-26 rows are withheld."""
+    cutoff, times = data_cutoff_year(), result.world["time"]
+    out = []
+    for year in range(int(cutoff), int(until) + 1):
+        for month in PREDICTION_MONTHS:
+            day = datetime.date(year, month, 1)
+            at = decimal_year(day)
+            if at <= cutoff or at > until + _EPS_YEAR or at > times[-1] + _EPS_YEAR:
+                continue
+            i = int(np.searchsorted(times, at + _EPS_YEAR, side="right")) - 1
+            out.append(Prediction(day.isoformat(), at,
+                                  float(result.world["frontier_horizon_minutes"][i]),
+                                  float(result.world["frontier_training_flop"][i])))
+    return out
+
+
 @dataclass
 class Backtest:
     """Everything one backtest measured; ``document()`` is its JSON form."""
@@ -672,6 +708,7 @@ class Backtest:
     reference: obs.ParameterFit | None  # on every counted row: the profile's reference
     profiles: list[obs.Profile]
     runs: int  # model runs made
+    predictions: list[Prediction]  # the evaluated model after the METR cutoff (withheld rows)
 
     def score(self, part: str | None = None) -> obs.Score:
         return obs.score([r for r in self.rows if part is None or r.part == part])
@@ -753,6 +790,10 @@ class Backtest:
                 "prior": [p.path for p in self.profiles if p.status == "prior"],
             },
             "runs": self.runs,
+            "predictions": {
+                "what": PREDICTIONS_WHAT,
+                "rows": [p.as_dict() for p in self.predictions],
+            },
             "failures": self.failures(),
             "passed": self.passed,
         }
@@ -762,6 +803,13 @@ class Backtest:
     def to_json(self, extra: dict[str, Any] | None = None) -> str:
         """Stable JSON text of the document (sorted keys, no NaN)."""
         return json.dumps(self.document(extra), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+PREDICTIONS_WHAT = (
+    "the evaluated model's frontier 50% horizon (minutes) and largest finished training run "
+    "(FLOP) on the first day of each quarter after the METR data cutoff: METR horizons and "
+    "frontier training compute after April 2025 are withheld from data/observations.csv, so "
+    "these are predictions made before seeing them")
 
 
 def run_backtest(spec: Scenario, until: float, *, fit_until: float | None = None,
@@ -808,4 +856,4 @@ def run_backtest(spec: Scenario, until: float, *, fit_until: float | None = None
     checks = checks_from_result(model_spec, model_result, min(until, data_cutoff_year()),
                                 measured_path)
     return Backtest(spec, until, fit_until, checks, rows, scenario_rows, fitted, reference,
-                    profiles, runs)
+                    profiles, runs, predictions(model_result, until))

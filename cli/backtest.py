@@ -153,6 +153,19 @@ def fit_table(values: dict[str, float], scenario: dict[str, float], title: str) 
     return table
 
 
+def predictions_table(predictions, title: str) -> Table:
+    """The model's frontier horizon and training FLOP after the METR cutoff, a row a quarter."""
+    table = _table(title)
+    _text_column(table, "date")
+    _number_column(table, "50% horizon (min)")
+    _number_column(table, "(hours)")
+    _number_column(table, "largest run (FLOP)")
+    for p in predictions:
+        table.add_row(p.date, _num(p.horizon_minutes), _num(p.horizon_minutes / 60.0),
+                      _num(p.training_flop))
+    return table
+
+
 def _not_scored(rows: list[Row]) -> str | None:
     groups: dict[str, list[Row]] = {}
     for r in rows:
@@ -225,6 +238,11 @@ def print_report(console: Console, bt: Backtest, title: str, fit_until_text: str
                          or "none"))
         say()
 
+    if bt.predictions:
+        console.print(predictions_table(bt.predictions, f"Predictions of the withheld rows "
+                                                        f"({model})"))
+        say(B.PREDICTIONS_WHAT)
+        say()
     console.print(backtest_table(bt.checks, f"Rate checks ({model})"))
     rates = B.counted(bt.checks)
     say(f"{sum(1 for c in rates if c.passed)} of {len(rates)} checks pass")

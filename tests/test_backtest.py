@@ -431,3 +431,20 @@ def test_the_horizon_rate_check_compares_with_the_metr_rows_of_the_same_window()
     months, releases = observed_horizon_doubling(2023.0, 2025.3)
     assert releases == 9 and months == pytest.approx(5.04, abs=0.01)
     assert observed_horizon_doubling(2023.0, 2023.5) is None  # one release: no slope
+
+
+def test_the_withheld_quantities_are_predicted_a_quarter_at_a_time(baseline, tmp_path):
+    """METR horizons and frontier training FLOP after the April 2025 cutoff are not in the
+    file: the backtest registers the model's values for them, quarter by quarter, in the report
+    and the JSON."""
+    dates = [p.date for p in baseline.predictions]
+    assert dates[0] == "2025-07-01" and dates[-1] == "2026-10-01"  # --until 2026.9
+    assert len(dates) == 6 and dates == sorted(dates)
+    horizons = [p.horizon_minutes for p in baseline.predictions]
+    assert all(b >= a for a, b in zip(horizons, horizons[1:]))  # the frontier never falls
+    o3 = next(r for r in baseline.rows if r.subject == "o3")
+    assert horizons[0] >= o3.model
+    result = backtest("--until", UNTIL, "--out", str(tmp_path / "b.json"))
+    assert "Predictions of the withheld rows" in result.stdout
+    doc = json.loads((tmp_path / "b.json").read_text())
+    assert [r["date"] for r in doc["predictions"]["rows"]] == dates
