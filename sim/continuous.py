@@ -240,11 +240,17 @@ def export_stock_cap(c: Constants, jurisdiction: str, year: float) -> float:
     return cap
 
 
+# e^600 ~ 4e260: exogenous growth over a long run at a range end (100x a year for two centuries)
+# stops there instead of overflowing; no calibrated run comes near it
+MAX_LN_GROWTH = 600.0
+
+
 def gwp(c: Constants, year: float, automated_hours: float = 0.0) -> float:
     """Gross world product (USD/year): the pre-AI trend raised by automation of a share
     ``automated_hours`` of work hours, each automated hour ``automated_task_productivity`` times
     as productive (Amdahl's form: 1 / ((1 - e) + e / x))."""
-    base = c.gwp_usd_2023 * math.exp(c.log_gwp_growth * (year - c.start_year))
+    base = c.gwp_usd_2023 * math.exp(min(c.log_gwp_growth * (year - c.start_year),
+                                         MAX_LN_GROWTH))
     e = automated_hours
     return base / ((1.0 - e) + e / c.automated_task_productivity) if e > 0.0 else base
 
@@ -253,7 +259,8 @@ def spend_rule(c: Constants, state: LabState, year: float, world_product: float)
     """Compute spending (USD/year): the investors' path or reinvested revenue, whichever is larger
     (smoothly: investors already fund against expected revenue, so the two are not added),
     saturating smoothly at what funders and hyperscalers can supply (a share of GWP)."""
-    base = state.spend0 * math.exp(c.log_spend_growth * (year - state.entered_year))
+    base = state.spend0 * math.exp(min(c.log_spend_growth * (year - state.entered_year),
+                                       MAX_LN_GROWTH))
     wanted = soft_max(base, c.revenue_reinvestment_share * state.revenue)
     return soft_min(wanted, c.max_spend_share_of_gwp * world_product)
 
@@ -265,7 +272,8 @@ def update_revenue(c: Constants, states: list[LabState], world_product: float) -
     total = sum(serving)
     pool = c.value_capture_share * world_product
     for state, serve in zip(states, serving):
-        state.revenue = pool * state.economic_automation * serve / total if total > 0 else 0.0
+        # the lab's share first: pool x stock would overflow at a range end's huge economy
+        state.revenue = pool * state.economic_automation * (serve / total) if total > 0 else 0.0
 
 
 def planned_run_flop(state: LabState, months: int) -> float:

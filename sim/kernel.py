@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+from ixsim.sim import continuous
 from ixsim.sim.continuous import MAX_DU_PER_SUBSTEP, MAX_SUBSTEPS_PER_STEP, Constants, LabState
 from ixsim.sim.dynamics import capability, compute, growth, labour, software
 from ixsim.sim.dynamics.growth import LN10, SATURATION_SHARPNESS
@@ -34,6 +35,8 @@ _CD = labour._CD  # the CES's Cobb-Douglas limit
 _NO_REVIEW_NEED = labour.NO_REVIEW_NEED
 _MAX_DOUBLINGS = capability.MAX_HORIZON_DOUBLINGS  # horizon_minutes's clamp
 _MINUTES_PER_HOUR = capability.MINUTES_PER_HOUR
+_INF = math.inf
+_MAX_LN_GROWTH = continuous.MAX_LN_GROWTH  # spend_rule's cap on exogenous growth
 _gain_doublings = capability.post_training_doublings  # called once per deployment: not inlined
 _REVIEW_SOFTNESS = capability.REVIEW_SOFTNESS  # review_need's default
 
@@ -160,7 +163,12 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
             top, low = (log_a, log_b) if log_a >= log_b else (log_b, log_a)
             lse = top + _log1p(_exp(low - top))
             value, e_input = _exp(lse / compute_rho), _exp(log_a - lse)
-        own = 0.0 if value <= 0.0 else rate_per_year * value ** lam * _exp(-beta * u)
+        try:  # software.growth_rate
+            own = 0.0 if value <= 0.0 else rate_per_year * value ** lam * _exp(-beta * u)
+        except OverflowError:
+            own = _INF
+        if own == _INF:
+            own = software.overflow_rate(rate_per_year, value, u, lam, beta)
         # advance_software proper
         if remaining <= tiny or u >= ceiling:
             break
@@ -221,7 +229,7 @@ def plan_spending(c: Constants, state: LabState, year: float, world_product: flo
     spend0, g, entered = state.spend0, c.log_spend_growth, state.entered_year
     spend, path = state.spend_now, []
     for when, world in ((year, world_product), (next_year, next_world_product)):
-        base = spend0 * _exp(g * (when - entered))
+        base = spend0 * _exp(min(g * (when - entered), _MAX_LN_GROWTH))
         if base <= 0.0 or revenue_part <= 0.0:  # soft_max(base, revenue_part)
             wanted = max(base, revenue_part, 0.0)
         else:

@@ -122,7 +122,9 @@ class TakeoffModel(mesa.Model):
         # the largest experiment compute present instead, so no ratio divides by zero
         experiments = max(lab.state.share_experiments * lab.state.stock for lab in present)
         self.constants = c = replace(
-            c, labour0=max(dyn.research_labour(c, st, st.humans, per_s)[0], 1e-300),
+            # a reference lab with no research labour (no researchers, nothing handed over)
+            # normalises by one researcher, so an AI workforce's ratio stays finite
+            c, labour0=max(dyn.research_labour(c, st, st.humans, per_s)[0], 1.0),
             compute0=(st.share_experiments * st.stock if st.share_experiments > 0
                       else experiments if experiments > 0 else 1.0))
         for lab in self.active_labs:

@@ -68,3 +68,25 @@ def test_every_lab_entering_after_the_start_runs():
     result = simulate(spec)
     assert result.world["frontier_effective_flop"][0] == 0.0
     assert result.summary()["peak_effective_compute_growth_oom_per_year"] > 0
+
+
+def test_extreme_range_ends_found_by_search_run_to_the_end():
+    """Combinations a wider random search found non-finite (fixed: exogenous growth capped at
+    e^600, the software law in logs where its power overflows, revenue shared before it is
+    multiplied, a reference lab without research labour normalised by one researcher)."""
+    ends = {(n, e): v for n, e, v in ENDS}
+    cases = [
+        [("labs[].researchers", "low"), ("capability.oom_per_horizon_doubling", "low")],
+        [("investment.gwp_growth_per_year", "high"), ("meta.end_year", "high")],
+        [("software.beta", "high"), ("software.returns_r", "high"),
+         ("hardware.price_performance_ceiling_oom", "high")],
+        [("labs[].researchers", "high"), ("investment.gwp_growth_per_year", "high"),
+         ("hardware.price_performance_growth_per_year", "high"), ("meta.end_year", "high"),
+         ("software.labour_weight", "low"), ("software.compute_rho", "low")],
+        [("software.beta", "high"), ("software.rate_per_year", "high"),
+         ("software.returns_r", "high"), ("software.compute_rho", "high"),
+         ("investment.max_spend_share_of_gwp", "high")],
+    ]
+    for case in cases:
+        overrides = {path: ends[key] for key in case for path in _paths(key[0], BASE)}
+        _check_runs(with_overrides(BASE, overrides))

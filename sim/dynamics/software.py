@@ -18,7 +18,23 @@ def growth_rate(rate_per_year: float, research_ratio: float, log_s: float, retur
     """d ln S/dt (1/year) for research input R/R0 and software level ln S."""
     if research_ratio <= 0.0:
         return 0.0
-    return rate_per_year * research_ratio ** (returns_r * beta) * math.exp(-beta * log_s)
+    try:
+        rate = rate_per_year * research_ratio ** (returns_r * beta) * math.exp(-beta * log_s)
+    except OverflowError:  # a vast input at a range end (r x beta up to 50): in logs, capped
+        rate = math.inf
+    if rate == math.inf:
+        return overflow_rate(rate_per_year, research_ratio, log_s, returns_r * beta, beta)
+    return rate
+
+
+MAX_LN_RATE = 300.0  # e^300 a year: a blow-up within any sub-step, still a finite number
+
+
+def overflow_rate(rate_per_year: float, research_ratio: float, log_s: float, lam: float,
+                  beta: float) -> float:
+    """``growth_rate`` where the power overflows: the same law in logs, capped at e^MAX_LN_RATE."""
+    ln_rate = lam * math.log(research_ratio) - beta * log_s
+    return rate_per_year * math.exp(min(ln_rate, MAX_LN_RATE))
 
 
 def rate_elasticity(research_elasticity: float, returns_r: float, beta: float) -> float:
