@@ -329,32 +329,38 @@ class TakeoffModel(mesa.Model):
                                           self.overload() if overload is None else overload)
 
     def _incidents(self) -> None:
-        """Hazard per lab; sample incidents; update public concern (decays, jumps on news)."""
+        """Hazard per lab; sample incidents; update public concern (decays, jumps on news).
+
+        ``hazard.incident_hazard`` and ``hazard.alignment_assurance`` are written out here (the
+        same operations in the same order; tests/test_kernel.py checks each lab's hazard)."""
         risk = self.spec.risk
         self.major_incident = False
         self.concern *= self._concern_left_per_step
         overload = self.overload()
         ref, dt = self.constants.reference_log10_flop, self.dt
-        base, growth, half = (risk.hazard_per_year_2023, risk.hazard_growth_per_oom,
-                              risk.safety_half_share)
+        base, growth = risk.hazard_per_year_2023, risk.hazard_growth_per_oom
+        half = risk.safety_half_share * overload  # alignment_assurance's half point
         unreviewed_weight = risk.unreviewed_hazard
-        incident_hazard, alignment_assurance = hazard.incident_hazard, hazard.alignment_assurance
+        expm1, uniforms = math.expm1, self._uniforms
         total = 0.0
         for lab in self.active_labs:
-            lab.hazard = h = incident_hazard(
-                base, growth, lab.log10_effective - ref, overload,
-                alignment_assurance(lab.safety_share, half, overload),
-                unreviewed_weight, lab.state.unreviewed)
+            safety = lab.safety_share
+            assurance = safety / (safety + half) if safety + half > 0 else 0.0
+            lab.hazard = h = (base * growth ** (lab.log10_effective - ref) * overload * 2.0
+                              * (1.0 - assurance)
+                              * (1.0 + unreviewed_weight * lab.state.unreviewed))
             total += h
-            draw = next(self._uniforms, None)  # self.uniform(), without its call
+            draw = next(uniforms, None)  # self.uniform(), without its call
             if draw is None:
                 draw = self.uniform()
-            if draw < -math.expm1(-h * dt):
+                uniforms = self._uniforms
+            if draw < -expm1(-h * dt):
                 major = self.uniform() < risk.major_share
+                uniforms = self._uniforms
                 self.incident_count += 1
                 self.log_event(EventKind.INCIDENT_MAJOR if major else EventKind.INCIDENT_MINOR,
-                               lab.index, lab.hazard, jurisdiction=lab.jurisdiction,
-                               detail=f"hazard {lab.hazard:.3g}/yr")
+                               lab.index, h, jurisdiction=lab.jurisdiction,
+                               detail=f"hazard {h:.3g}/yr")
                 self.concern = min(1.0, self.concern + (risk.concern_per_major if major
                                                         else risk.concern_per_minor))
                 self.major_incident = self.major_incident or major
