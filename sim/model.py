@@ -58,6 +58,9 @@ class TakeoffModel(mesa.Model):
         self.largest_run = 0.0  # physical FLOP of the largest run finished so far
         self.world_product = spec.investment.gwp_usd_2023  # USD/year, set each step
         self.rival_gaps: dict[int, float] = {}  # months to the nearest rival, by lab index
+        # 12 x OOM to the nearest active rival, by lab index: changes only when a lab deploys a
+        # better system or enters (``_ranking_changed``); each step divides it by the pace
+        self._rival_oom12: list[tuple[int, float]] | None = None
         self.treaty_levels: set[int] = set()
         self._treaty_candidates_for: tuple | None = None  # the policy levels they were found at
         self._treaty_candidates: list[tuple[int, list[Regulator], set[str]]] = []
@@ -159,6 +162,7 @@ class TakeoffModel(mesa.Model):
         """A new lab enters now with its configured compute and initial system."""
         lab.active = True
         self.active_labs = [other for other in self.lab_list if other.active]
+        self._ranking_changed()
         self._automation_changed()
         self._start_lab(lab)
         self._lab_outputs_now(lab)
@@ -232,20 +236,34 @@ class TakeoffModel(mesa.Model):
                 dyn.export_stock_cap(c, jurisdiction, year))
         return terms
 
+    def _ranking_changed(self) -> None:
+        """A lab's best system or the active set changed: the distances to rivals are stale."""
+        self._rival_oom12 = None
+
     def _update_rival_gaps(self) -> None:
+        """Months of progress from each active lab to its nearest active rival (see
+        ``rival_gap_months``): 12 x the OOM between them over the floored pace."""
+        distances = self._rival_oom12
+        if distances is None:
+            distances = self._rival_oom12 = self._rival_distances()
+        pace = max(self.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)  # as oom_to_months floors it
+        self.rival_gaps = {index: oom12 / pace for index, oom12 in distances}  # oom_to_months
+
+    def _rival_distances(self) -> list[tuple[int, float]]:
+        """(lab index, 12 x OOM to its nearest active rival) for each active lab, in the order
+        of their best systems (none with fewer than two active labs)."""
         labs = self.active_labs
-        self.rival_gaps = {}
         if len(labs) < 2:
-            return
+            return []
         labs = sorted(labs, key=_BEST_EFFECTIVE)
         logs = [lab.log10_effective for lab in labs]
         last = len(labs) - 1
-        pace = max(self.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)  # as oom_to_months floors it
-        gaps = self.rival_gaps
+        out = []
         for i, lab in enumerate(labs):
             below = logs[i] - logs[i - 1] if i > 0 else math.inf
             above = logs[i + 1] - logs[i] if i < last else math.inf
-            gaps[lab.index] = 12.0 * (below if below < above else above) / pace  # oom_to_months
+            out.append((lab.index, 12.0 * (below if below < above else above)))
+        return out
 
     def log_event(self, kind: EventKind, lab: int, value: float, *, jurisdiction: str = "",
                   level: int = -1, detail: str = "", year: float | None = None) -> None:
@@ -273,6 +291,7 @@ class TakeoffModel(mesa.Model):
             lab.deployed = system
             lab.best_physical, lab.best_effective, lab.horizon = physical, effective, horizon
             lab.log10_effective = log10_effective
+            self._rival_oom12 = None  # self._ranking_changed()
             lab.rnd_auto = auto
             full = all([a >= 1.0 for a in auto])
             st.rnd_automation = 1.0 if full else float(sum([a * w for a, w in
@@ -432,10 +451,14 @@ class TakeoffModel(mesa.Model):
                         slope -= leak
             spills.append((rate, slope))
         controls, step_index = c.export_controls, self.step_index
+        terms = self._export_terms if self._export_year == t else {}  # export_terms' memo
         for lab, (spill_rate, spill_slope) in zip(labs, spills):
             st = lab.state
-            price_multiplier, stock_cap = (self.export_terms(lab.jurisdiction) if controls
-                                           else (1.0, math.inf))
+            if controls:
+                price_multiplier, stock_cap = (terms.get(lab.jurisdiction)
+                                               or self.export_terms(lab.jurisdiction))
+            else:
+                price_multiplier, stock_cap = 1.0, math.inf
             # hand_over then advance_lab, fused (sim/kernel.py; the same arithmetic)
             integral, crossings = step_lab(c, st, t, p_now, p_next,
                                            lab.spec.researchers * humans_growth, spill_rate,
@@ -485,8 +508,10 @@ class TakeoffModel(mesa.Model):
         for lab in order:
             lab.decide()
         self._advance()
+        ending = self.step_index + 1
         for lab in self.lab_list:
-            lab.finish_run()
+            if lab.training and ending >= lab.run_end_step:  # lab.finish_run() returns otherwise
+                lab.finish_run()
         self._incidents()
         self._treaties()
         self.step_index += 1
