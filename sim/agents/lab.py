@@ -8,6 +8,7 @@ import math
 import mesa
 
 from ixsim.sim import continuous as dyn
+from ixsim.sim.agents.regulator import PAUSE
 from ixsim.sim.dynamics.growth import MIN_PACE_OOM_PER_YEAR
 from ixsim.sim.events import EventKind
 from ixsim.sim.kernel import plan_spending
@@ -94,8 +95,10 @@ class Lab(mesa.Agent):
             m.enter(self)
         gap = m.rival_gaps.get(self.index, math.inf)  # m.rival_gap_months(self)
         regulator = m.regulators.get(self.jurisdiction)  # m.regulator_for(self.jurisdiction)
-        paused = regulator is not None and regulator.pauses() and not self.evading
-        closeness = max(0.0, 1.0 - gap / self.strategy.race_window_months)
+        # regulator.pauses(), without its call
+        paused = regulator is not None and regulator.level >= PAUSE and not self.evading
+        closeness = 1.0 - gap / self.strategy.race_window_months
+        closeness = closeness if closeness > 0.0 else 0.0  # max(0.0, closeness)
         if (closeness, paused) != self._split_for:  # most months: last month's split stands
             self.split_compute(closeness, paused)
         if paused:  # no new compute while paused: spending replaces what wears out
@@ -106,8 +109,11 @@ class Lab(mesa.Agent):
             # spend_rule now and at the step's end; build-out bounds how fast spending can rise
             # (data centres and power take years): fused in sim/kernel.py
             next_year = m.year + m.dt
+            next_world_product = m._gwp.get(next_year)  # m.gwp_at's memo, without its call
+            if next_world_product is None:
+                next_world_product = m.gwp_at(next_year)
             plan_spending(m.constants, self.state, m.year, m.world_product, next_year,
-                          m.gwp_at(next_year))
+                          next_world_product)
         if self.relocating_to is not None:
             if m.year < self.relocated_year - 1e-9:
                 return
