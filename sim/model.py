@@ -48,6 +48,7 @@ class TakeoffModel(mesa.Model):
         self.year = self.t0
         self.step_index = 0
         self.events: list[Event] = []
+        self.roster_changes = 0  # counts entries and moves (the recorder reads it)
         self.concern = 0.0  # public concern index, 0..1
         self.major_incident = False  # a major incident this step
         self.milestone_news = False  # the news milestone was reached this step
@@ -161,6 +162,7 @@ class TakeoffModel(mesa.Model):
     def enter(self, lab: Lab) -> None:
         """A new lab enters now with its configured compute and initial system."""
         lab.active = True
+        self.roster_changes += 1
         self.active_labs = [other for other in self.lab_list if other.active]
         self._ranking_changed()
         self._automation_changed()

@@ -59,8 +59,11 @@ class Recorder:
         # and scan)
         self.world_values: list[float] = []  # WORLD_COLUMNS, row after row
         self.lab_values: list[float] = []  # the _LAB_FLOATS columns, row after row
-        self.lab_jurisdictions: list[str] = []  # one per lab row
-        self.lab_active: list[bool] = []  # one per lab row
+        # (first row, each lab's jurisdiction, each lab's active flag), kept only when the
+        # model's roster changes (a lab enters or moves); result() repeats each over its rows
+        self.rosters: list[tuple[int, list[str], list[bool]]] = []
+        self._roster_seen = -1  # the model's roster_changes at the last roster kept
+        self.rows = 0
         # the frontier's best effective compute each time it rose (a running maximum), and when
         self._frontier_best: list[float] = []
         self._frontier_time: list[float] = []
@@ -123,14 +126,17 @@ class Recorder:
                 st.economic_automation, st.multiplier, st.humans, st.ai_researchers, st.research,
                 lab.safety_share, st.unreviewed, lab.hazard,
             ))
-        self.lab_jurisdictions.extend(map(_JURISDICTION, m.lab_list))
-        self.lab_active.extend(map(_ACTIVE, m.lab_list))
+        if m.roster_changes != self._roster_seen:
+            self._roster_seen = m.roster_changes
+            self.rosters.append((self.rows, list(map(_JURISDICTION, m.lab_list)),
+                                 list(map(_ACTIVE, m.lab_list))))
+        self.rows += 1
         if frontier is None:  # no lab has entered yet
             best = horizon = unreviewed = safety = loss = 0.0
         else:
             best, horizon = frontier.best_effective, frontier.horizon
             unreviewed, safety = frontier.state.unreviewed, frontier.safety_share
-            loss = self._frontier_loss(best)
+            loss = self._loss if best == self._loss_for else self._frontier_loss(best)
         self.world_values.extend((
             m.year, m.largest_run, best, horizon, m.world_product,
             -math.expm1(-m.cum_hazard), loss,
@@ -147,7 +153,13 @@ class Recorder:
         n_rows = len(recorded)
         lab_array = _stack(self.lab_values, len(_LAB_FLOATS)).reshape(n_rows, n_labs,
                                                                     len(_LAB_FLOATS))
-        active = np.array(self.lab_active, dtype=bool).reshape(n_rows, n_labs)
+        jurisdictions: list[str] = []
+        flags: list[bool] = []
+        ends = [start for start, _, _ in self.rosters[1:]] + [n_rows]
+        for (start, names_then, active_then), end in zip(self.rosters, ends):
+            jurisdictions += names_then * (end - start)
+            flags += active_then * (end - start)
+        active = np.array(flags, dtype=bool).reshape(n_rows, n_labs)
         world_array = np.empty((n_rows, len(WORLD_COLUMNS)))
         world_array[:, _WORLD_READ_AT] = recorded
         with np.errstate(all="ignore"):  # an inactive lab's values are read, then dropped
@@ -163,7 +175,7 @@ class Recorder:
             "lab": np.tile(np.array(names, dtype=object), n_rows),
         }
         labs.update(zip(_LAB_FLOATS, lab_array.reshape(n_rows * n_labs, -1).T.copy()))
-        labs["jurisdiction"] = np.array(self.lab_jurisdictions, dtype=object)
+        labs["jurisdiction"] = np.array(jurisdictions, dtype=object)
         labs["active"] = active.reshape(-1)
         lab_name = [*names, ""]  # index -1 (WORLD): world and regulator events
         ordered = sorted(m.events, key=_EVENT_ORDER)

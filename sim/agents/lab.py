@@ -120,6 +120,7 @@ class Lab(mesa.Agent):
             m.log_event(EventKind.RELOCATED, self.index, 0.0, jurisdiction=self.relocating_to,
                         detail=f"{self.jurisdiction} -> {self.relocating_to}")
             self.jurisdiction, self.relocating_to = self.relocating_to, None
+            m.roster_changes += 1
         if not self.training:
             self.start_run()
 
