@@ -71,8 +71,9 @@ class TakeoffModel(mesa.Model):
         self._prices: dict[float, float] = {}
         self._gwp: dict[float, float] = {}
         self._automated_hours = 0.0  # the largest economic automation of an active lab, 0..1
-        self._export_terms: dict[str, tuple[float, float]] = {}  # this year's, by jurisdiction
-        self._export_year: float | None = None  # the year they are for
+        # export_terms' memo by jurisdiction: (from, until, terms), the terms holding for years
+        # in [from, until) (between two of its controls' start years)
+        self._export_terms: dict[str, tuple[float, float, tuple[float, float]]] = {}
         self._uniforms = iter(())  # draws left in the current block
         strategies = spec.strategies
         n = len(spec.labs)
@@ -225,17 +226,22 @@ class TakeoffModel(mesa.Model):
 
     def export_terms(self, jurisdiction: str) -> tuple[float, float]:
         """What export controls set for ``jurisdiction`` now: (price multiplier, largest
-        compute stock in FLOP/s), memoised for the year (every lab's step and rule response
-        asks)."""
+        compute stock in FLOP/s). Memoised until the next of its controls starts (every lab's
+        step and rule response asks; the terms change only when the set of controls in force
+        does)."""
         year = self.year
-        if year != self._export_year:
-            self._export_year, self._export_terms = year, {}
-        terms = self._export_terms.get(jurisdiction)
-        if terms is None:
-            c = self.constants
-            terms = self._export_terms[jurisdiction] = (
-                dyn.export_price_multiplier(c, jurisdiction, year),
-                dyn.export_stock_cap(c, jurisdiction, year))
+        memo = self._export_terms.get(jurisdiction)
+        if memo is not None and memo[0] <= year < memo[1]:
+            return memo[2]
+        c = self.constants
+        # a control is in force from start_year - 1e-9 on, as the export functions test it
+        starts = [ctl.start_year - 1e-9 for ctl in c.export_controls
+                  if ctl.target == jurisdiction]
+        terms = (dyn.export_price_multiplier(c, jurisdiction, year),
+                 dyn.export_stock_cap(c, jurisdiction, year))
+        self._export_terms[jurisdiction] = (
+            max([start for start in starts if start <= year], default=-math.inf),
+            min([start for start in starts if start > year], default=math.inf), terms)
         return terms
 
     def _ranking_changed(self) -> None:
@@ -453,12 +459,14 @@ class TakeoffModel(mesa.Model):
                         slope -= leak
             spills.append((rate, slope))
         controls, step_index = c.export_controls, self.step_index
-        terms = self._export_terms if self._export_year == t else {}  # export_terms' memo
+        memos = self._export_terms
         for lab, (spill_rate, spill_slope) in zip(labs, spills):
             st = lab.state
             if controls:
-                price_multiplier, stock_cap = (terms.get(lab.jurisdiction)
-                                               or self.export_terms(lab.jurisdiction))
+                memo = memos.get(lab.jurisdiction)  # export_terms, its memo read inline
+                price_multiplier, stock_cap = (memo[2] if memo is not None
+                                               and memo[0] <= t < memo[1]
+                                               else self.export_terms(lab.jurisdiction))
             else:
                 price_multiplier, stock_cap = 1.0, math.inf
             # hand_over then advance_lab, fused (sim/kernel.py; the same arithmetic)

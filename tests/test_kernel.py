@@ -332,3 +332,23 @@ def test_incident_hazards_are_the_risk_laws_bit_for_bit(monkeypatch):
     for name in ("baseline", "coordinated-pause", "rsi-startup"):
         TakeoffModel(load_scenario(name), seed=0, record=False).run()
     assert len(checked) > 1000
+
+
+def test_export_terms_memo_returns_what_the_functions_give_now(monkeypatch):
+    """export_terms keeps each jurisdiction's terms until the next of its controls starts:
+    every answer is the export functions' value at that year."""
+    real = TakeoffModel.export_terms
+    checked = []
+
+    def checked_terms(self, jurisdiction):
+        terms = real(self, jurisdiction)
+        c = self.constants
+        assert terms == (dyn.export_price_multiplier(c, jurisdiction, self.year),
+                         dyn.export_stock_cap(c, jurisdiction, self.year))
+        checked.append(terms)
+        return terms
+
+    monkeypatch.setattr(TakeoffModel, "export_terms", checked_terms)
+    for name in ("baseline", "compute-governance"):
+        TakeoffModel(load_scenario(name), seed=0, record=False).run()
+    assert len(checked) > 100
