@@ -62,6 +62,7 @@ class TakeoffModel(mesa.Model):
         # 12 x OOM to the nearest active rival, by lab index: changes only when a lab deploys a
         # better system or enters (``_ranking_changed``); each step divides it by the pace
         self._rival_oom12: list[tuple[int, float]] | None = None
+        self.ranking_changes = 0  # counts those changes (the recorder reads it)
         self.treaty_levels: set[int] = set()
         self._treaty_candidates_for: tuple | None = None  # the policy levels they were found at
         self._treaty_candidates: list[tuple[int, list[Regulator], set[str]]] = []
@@ -247,6 +248,7 @@ class TakeoffModel(mesa.Model):
     def _ranking_changed(self) -> None:
         """A lab's best system or the active set changed: the distances to rivals are stale."""
         self._rival_oom12 = None
+        self.ranking_changes += 1
 
     def _update_rival_gaps(self) -> None:
         """Months of progress from each active lab to its nearest active rival (see
@@ -299,7 +301,7 @@ class TakeoffModel(mesa.Model):
             lab.deployed = system
             lab.best_physical, lab.best_effective, lab.horizon = physical, effective, horizon
             lab.log10_effective = log10_effective
-            self._rival_oom12 = None  # self._ranking_changed()
+            self._ranking_changed()
             lab.rnd_auto = auto
             full = all([a >= 1.0 for a in auto])
             st.rnd_automation = 1.0 if full else float(sum([a * w for a, w in

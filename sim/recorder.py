@@ -68,6 +68,8 @@ class Recorder:
         self._frontier_best: list[float] = []
         self._frontier_time: list[float] = []
         self._loss_for: float | None = None  # memo of the frontier loss (changes rarely)
+        self._ranking_seen = -1  # the model's ranking_changes when _rank last ran
+        self._ranking: tuple = ()
         self._loss = 0.0
 
     def _frontier_loss(self, effective_flop: float) -> float:
@@ -89,11 +91,10 @@ class Recorder:
         gap = math.log10(self._frontier_best[0] / effective_flop)
         return 12.0 * (m.year - self._frontier_time[0]) + oom_to_months(gap, m.start_pace)
 
-    def record(self) -> None:
-        """Append one row for the world and one per lab (software levels as ln S; see result).
-
-        Of the world's columns only those a lab row cannot give are read here; the maxima and
-        sums over active labs are taken from the lab rows in ``result`` (``_LAB_AGGREGATES``)."""
+    def _rank(self) -> None:
+        """The frontier lab, the runner-up, whether any lab trains its successor, the
+        concentration of effective compute and the leader's lead in OOM: what changes only
+        when a lab deploys a better system or enters (``model.ranking_changes``)."""
         m = self.model
         frontier = second = None
         total_e = 0.0
@@ -113,10 +114,22 @@ class Recorder:
                                      or frontier.best_effective > self._frontier_best[-1]):
             self._frontier_best.append(frontier.best_effective)
             self._frontier_time.append(m.year)
-        lead_oom = lead_months = 0.0
+        lead_oom = 0.0
         if second is not None:
             lead_oom = math.log10(frontier.best_effective / second.best_effective)
-            lead_months = self._months_behind(second.best_effective)
+        self._ranking = (frontier, second, successor, hhi, lead_oom)
+
+    def record(self) -> None:
+        """Append one row for the world and one per lab (software levels as ln S; see result).
+
+        Of the world's columns only those a lab row cannot give are read here; the maxima and
+        sums over active labs are taken from the lab rows in ``result`` (``_LAB_AGGREGATES``)."""
+        m = self.model
+        if m.ranking_changes != self._ranking_seen:  # a lab deployed a better system or entered
+            self._ranking_seen = m.ranking_changes
+            self._rank()
+        frontier, second, successor, hhi, lead_oom = self._ranking
+        lead_months = 0.0 if second is None else self._months_behind(second.best_effective)
         extend = self.lab_values.extend
         for lab in m.lab_list:
             st = lab.state
