@@ -236,7 +236,8 @@ def plan_spending(c: Constants, state: LabState, year: float, world_product: flo
             a, b = -p * _log(wanted), -p * _log(supply)
             top, low = (a, b) if a >= b else (b, a)
             planned = _exp(-(top + _log1p(_exp(low - top))) / p)
-        spend = min(planned, spend * ramp)
+        bound = spend * ramp
+        spend = bound if bound < planned else planned  # min(planned, bound)
         path.append(spend)
     state.spend_now, state.spend_next = path
 

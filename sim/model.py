@@ -476,8 +476,9 @@ class TakeoffModel(mesa.Model):
                                            lab.spec.researchers * humans_growth, spill_rate,
                                            spill_slope, price_multiplier, stock_cap)
             if lab.training and step_index >= lab.run_from_step:
-                lab.run_flop = min(lab.run_cap, lab.run_flop + st.share_training * lab.run_scale
-                                   * integral * dyn.SECONDS_PER_YEAR)
+                flop = (lab.run_flop + st.share_training * lab.run_scale * integral
+                        * dyn.SECONDS_PER_YEAR)
+                lab.run_flop = flop if flop < lab.run_cap else lab.run_cap  # min(run_cap, flop)
             for year, power in crossings:
                 self.log_event(EventKind.SOFTWARE_OOM, lab.index, power, detail=f"S = 1e{power}",
                                year=year)

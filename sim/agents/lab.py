@@ -137,7 +137,7 @@ class Lab(mesa.Agent):
         self.evading = False  # decided afresh for each run
         months = self.run_length_months()
         planned = dyn.planned_run_flop(self.state, months)
-        regulator = m.regulator_for(self.jurisdiction)
+        regulator = m.regulators.get(self.jurisdiction)  # m.regulator_for(self.jurisdiction)
         delay, cap = regulator.terms(planned) if regulator is not None else (0.0, math.inf)
         if delay > 0 or cap < planned:
             choice, target = self.respond(planned, delay, cap)
@@ -158,12 +158,15 @@ class Lab(mesa.Agent):
                     return
                 delay, cap = 0.0, math.inf
         self.training = True
-        waits = m.steps_in(delay / 12.0)  # delays and run lengths are in time, not steps
+        # delays and run lengths are in time, not steps: m.steps_in of each, without its call
+        dt = m.dt
+        waits = int(round(delay / 12.0 / dt + 1e-9))
         self.run_from_step = m.step_index + waits
-        self.run_end_step = self.run_from_step + max(1, m.steps_in(months / 12.0))
+        steps = int(round(months / 12.0 / dt + 1e-9))
+        self.run_end_step = self.run_from_step + (steps if steps > 1 else 1)
         self.run_ln_software = self.state.ln_software
         self.run_flop = 0.0
-        at_start = planned * math.exp(self.state.growth * waits * m.dt)  # compute grows while it waits
+        at_start = planned * math.exp(self.state.growth * waits * dt)  # compute grows while it waits
         self.run_scale = min(1.0, cap / at_start) if at_start > 0 else 1.0
         self.run_cap = cap  # FLOP: the run stops accruing there even if the split shifts
         governed = at_start * self.run_scale
