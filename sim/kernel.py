@@ -204,8 +204,11 @@ def step_lab(c: Constants, state: LabState, year: float, p_now: float, p_next: f
     state.stock = end
     # -- update_research_outputs: the last evaluation above is at this u ------------------------
     state.humans = humans
-    copies = ai_per_s * _exp(u)
-    state.ai_researchers = copies ** psi if copies > 0.0 else 0.0
+    if handover <= 0.0:
+        copies = ai_per_s * _exp(u)
+        state.ai_researchers = copies ** psi if copies > 0.0 else 0.0
+    else:  # the last evaluation's ai_per_s * exp(u) ** psi, taken at this u
+        state.ai_researchers = serial
     state.research = value
     state.ai_share = ai_share
     state.unreviewed = ai_share * (1.0 - need)
@@ -245,7 +248,8 @@ def plan_spending(c: Constants, state: LabState, year: float, world_product: flo
             a, b = -p * _log(wanted), -p * _log(supply)
             top, low = (a, b) if a >= b else (b, a)
             planned = _exp(-(top + _log1p(_exp(low - top))) / p)
-        spend = min(planned, spend * ramp)
+        bound = spend * ramp
+        spend = bound if bound < planned else planned  # min(planned, bound)
         path.append(spend)
     state.spend_now, state.spend_next = path
 

@@ -48,6 +48,7 @@ class TakeoffModel(mesa.Model):
         self.year = self.t0
         self.step_index = 0
         self.events: list[Event] = []
+        self.roster_changes = 0  # counts entries and moves (the recorder reads it)
         self.concern = 0.0  # public concern index, 0..1
         self.major_incident = False  # a major incident this step
         self.milestone_news = False  # the news milestone was reached this step
@@ -58,6 +59,10 @@ class TakeoffModel(mesa.Model):
         self.largest_run = 0.0  # physical FLOP of the largest run finished so far
         self.world_product = spec.investment.gwp_usd_2023  # USD/year, set each step
         self.rival_gaps: dict[int, float] = {}  # months to the nearest rival, by lab index
+        # 12 x OOM to the nearest active rival, by lab index: changes only when a lab deploys a
+        # better system or enters (``_ranking_changed``); each step divides it by the pace
+        self._rival_oom12: list[tuple[int, float]] | None = None
+        self.ranking_changes = 0  # counts those changes (the recorder reads it)
         self.treaty_levels: set[int] = set()
         self._treaty_candidates_for: tuple | None = None  # the policy levels they were found at
         self._treaty_candidates: list[tuple[int, list[Regulator], set[str]]] = []
@@ -67,8 +72,9 @@ class TakeoffModel(mesa.Model):
         self._prices: dict[float, float] = {}
         self._gwp: dict[float, float] = {}
         self._automated_hours = 0.0  # the largest economic automation of an active lab, 0..1
-        self._export_terms: dict[str, tuple[float, float]] = {}  # this year's, by jurisdiction
-        self._export_year: float | None = None  # the year they are for
+        # export_terms' memo by jurisdiction: (from, until, terms), the terms holding for years
+        # in [from, until) (between two of its controls' start years)
+        self._export_terms: dict[str, tuple[float, float, tuple[float, float]]] = {}
         self._uniforms = iter(())  # draws left in the current block
         strategies = spec.strategies
         n = len(spec.labs)
@@ -160,7 +166,9 @@ class TakeoffModel(mesa.Model):
     def enter(self, lab: Lab) -> None:
         """A new lab enters now with its configured compute and initial system."""
         lab.active = True
+        self.roster_changes += 1
         self.active_labs = [other for other in self.lab_list if other.active]
+        self._ranking_changed()
         self._automation_changed()
         self._start_lab(lab)
         self._lab_outputs_now(lab)
@@ -221,33 +229,53 @@ class TakeoffModel(mesa.Model):
 
     def export_terms(self, jurisdiction: str) -> tuple[float, float]:
         """What export controls set for ``jurisdiction`` now: (price multiplier, largest
-        compute stock in FLOP/s), memoised for the year (every lab's step and rule response
-        asks)."""
+        compute stock in FLOP/s). Memoised until the next of its controls starts (every lab's
+        step and rule response asks; the terms change only when the set of controls in force
+        does)."""
         year = self.year
-        if year != self._export_year:
-            self._export_year, self._export_terms = year, {}
-        terms = self._export_terms.get(jurisdiction)
-        if terms is None:
-            c = self.constants
-            terms = self._export_terms[jurisdiction] = (
-                dyn.export_price_multiplier(c, jurisdiction, year),
-                dyn.export_stock_cap(c, jurisdiction, year))
+        memo = self._export_terms.get(jurisdiction)
+        if memo is not None and memo[0] <= year < memo[1]:
+            return memo[2]
+        c = self.constants
+        # a control is in force from start_year - 1e-9 on, as the export functions test it
+        starts = [ctl.start_year - 1e-9 for ctl in c.export_controls
+                  if ctl.target == jurisdiction]
+        terms = (dyn.export_price_multiplier(c, jurisdiction, year),
+                 dyn.export_stock_cap(c, jurisdiction, year))
+        self._export_terms[jurisdiction] = (
+            max([start for start in starts if start <= year], default=-math.inf),
+            min([start for start in starts if start > year], default=math.inf), terms)
         return terms
 
+    def _ranking_changed(self) -> None:
+        """A lab's best system or the active set changed: the distances to rivals are stale."""
+        self._rival_oom12 = None
+        self.ranking_changes += 1
+
     def _update_rival_gaps(self) -> None:
+        """Months of progress from each active lab to its nearest active rival (see
+        ``rival_gap_months``): 12 x the OOM between them over the floored pace."""
+        distances = self._rival_oom12
+        if distances is None:
+            distances = self._rival_oom12 = self._rival_distances()
+        pace = max(self.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)  # as oom_to_months floors it
+        self.rival_gaps = {index: oom12 / pace for index, oom12 in distances}  # oom_to_months
+
+    def _rival_distances(self) -> list[tuple[int, float]]:
+        """(lab index, 12 x OOM to its nearest active rival) for each active lab, in the order
+        of their best systems (none with fewer than two active labs)."""
         labs = self.active_labs
-        self.rival_gaps = {}
         if len(labs) < 2:
-            return
+            return []
         labs = sorted(labs, key=_BEST_EFFECTIVE)
         logs = [lab.log10_effective for lab in labs]
         last = len(labs) - 1
-        pace = max(self.pace_oom_per_year, MIN_PACE_OOM_PER_YEAR)  # as oom_to_months floors it
-        gaps = self.rival_gaps
+        out = []
         for i, lab in enumerate(labs):
             below = logs[i] - logs[i - 1] if i > 0 else math.inf
             above = logs[i + 1] - logs[i] if i < last else math.inf
-            gaps[lab.index] = 12.0 * (below if below < above else above) / pace  # oom_to_months
+            out.append((lab.index, 12.0 * (below if below < above else above)))
+        return out
 
     def log_event(self, kind: EventKind, lab: int, value: float, *, jurisdiction: str = "",
                   level: int = -1, detail: str = "", year: float | None = None) -> None:
@@ -275,6 +303,7 @@ class TakeoffModel(mesa.Model):
             lab.deployed = system
             lab.best_physical, lab.best_effective, lab.horizon = physical, effective, horizon
             lab.log10_effective = log10_effective
+            self._ranking_changed()
             lab.rnd_auto = auto
             full = all([a >= 1.0 for a in auto])
             st.rnd_automation = 1.0 if full else float(sum([a * w for a, w in
@@ -331,32 +360,38 @@ class TakeoffModel(mesa.Model):
                                           self.overload() if overload is None else overload)
 
     def _incidents(self) -> None:
-        """Hazard per lab; sample incidents; update public concern (decays, jumps on news)."""
+        """Hazard per lab; sample incidents; update public concern (decays, jumps on news).
+
+        ``hazard.incident_hazard`` and ``hazard.alignment_assurance`` are written out here (the
+        same operations in the same order; tests/test_kernel.py checks each lab's hazard)."""
         risk = self.spec.risk
         self.major_incident = False
         self.concern *= self._concern_left_per_step
         overload = self.overload()
         ref, dt = self.constants.reference_log10_flop, self.dt
-        base, growth, half = (risk.hazard_per_year_2023, risk.hazard_growth_per_oom,
-                              risk.safety_half_share)
+        base, growth = risk.hazard_per_year_2023, risk.hazard_growth_per_oom
+        half = risk.safety_half_share * overload  # alignment_assurance's half point
         unreviewed_weight = risk.unreviewed_hazard
-        incident_hazard, alignment_assurance = hazard.incident_hazard, hazard.alignment_assurance
+        expm1, uniforms = math.expm1, self._uniforms
         total = 0.0
         for lab in self.active_labs:
-            lab.hazard = h = incident_hazard(
-                base, growth, lab.log10_effective - ref, overload,
-                alignment_assurance(lab.safety_share, half, overload),
-                unreviewed_weight, lab.state.unreviewed)
+            safety = lab.safety_share
+            assurance = safety / (safety + half) if safety + half > 0 else 0.0
+            lab.hazard = h = (base * growth ** (lab.log10_effective - ref) * overload * 2.0
+                              * (1.0 - assurance)
+                              * (1.0 + unreviewed_weight * lab.state.unreviewed))
             total += h
-            draw = next(self._uniforms, None)  # self.uniform(), without its call
+            draw = next(uniforms, None)  # self.uniform(), without its call
             if draw is None:
                 draw = self.uniform()
-            if draw < -math.expm1(-h * dt):
+                uniforms = self._uniforms
+            if draw < -expm1(-h * dt):
                 major = self.uniform() < risk.major_share
+                uniforms = self._uniforms
                 self.incident_count += 1
                 self.log_event(EventKind.INCIDENT_MAJOR if major else EventKind.INCIDENT_MINOR,
-                               lab.index, lab.hazard, jurisdiction=lab.jurisdiction,
-                               detail=f"hazard {lab.hazard:.3g}/yr")
+                               lab.index, h, jurisdiction=lab.jurisdiction,
+                               detail=f"hazard {h:.3g}/yr")
                 self.concern = min(1.0, self.concern + (risk.concern_per_major if major
                                                         else risk.concern_per_minor))
                 self.major_incident = self.major_incident or major
@@ -428,17 +463,24 @@ class TakeoffModel(mesa.Model):
                         slope -= leak
             spills.append((rate, slope))
         controls, step_index = c.export_controls, self.step_index
+        memos = self._export_terms
         for lab, (spill_rate, spill_slope) in zip(labs, spills):
             st = lab.state
-            price_multiplier, stock_cap = (self.export_terms(lab.jurisdiction) if controls
-                                           else (1.0, math.inf))
+            if controls:
+                memo = memos.get(lab.jurisdiction)  # export_terms, its memo read inline
+                price_multiplier, stock_cap = (memo[2] if memo is not None
+                                               and memo[0] <= t < memo[1]
+                                               else self.export_terms(lab.jurisdiction))
+            else:
+                price_multiplier, stock_cap = 1.0, math.inf
             # hand_over then advance_lab, fused (sim/kernel.py; the same arithmetic)
             integral, crossings = step_lab(c, st, t, p_now, p_next,
                                            lab.spec.researchers * humans_growth, spill_rate,
                                            spill_slope, price_multiplier, stock_cap)
             if lab.training and step_index >= lab.run_from_step:
-                lab.run_flop = min(lab.run_cap, lab.run_flop + st.share_training * lab.run_scale
-                                   * integral * dyn.SECONDS_PER_YEAR)
+                flop = (lab.run_flop + st.share_training * lab.run_scale * integral
+                        * dyn.SECONDS_PER_YEAR)
+                lab.run_flop = flop if flop < lab.run_cap else lab.run_cap  # min(run_cap, flop)
             for year, power in crossings:
                 self.log_event(EventKind.SOFTWARE_OOM, lab.index, power, detail=f"S = 1e{power}",
                                year=year)
@@ -481,8 +523,10 @@ class TakeoffModel(mesa.Model):
         for lab in order:
             lab.decide()
         self._advance()
+        ending = self.step_index + 1
         for lab in self.lab_list:
-            lab.finish_run()
+            if lab.training and ending >= lab.run_end_step:  # lab.finish_run() returns otherwise
+                lab.finish_run()
         self._incidents()
         self._treaties()
         self.step_index += 1

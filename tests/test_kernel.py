@@ -306,3 +306,50 @@ def test_price_performance_is_the_law_bit_for_bit(scenario):
                      2200.0):
             assert (repr(kernel.price_performance(constants, year))
                     == repr(dyn.price_performance(constants, year)))
+
+
+def test_incident_hazards_are_the_risk_laws_bit_for_bit(monkeypatch):
+    """``_incidents`` writes out incident_hazard and alignment_assurance: each lab's hazard
+    after it is the laws' value at that moment."""
+    from ixsim.sim.dynamics import risk as hazard
+
+    real = TakeoffModel._incidents
+    checked = []
+
+    def checked_incidents(self):
+        real(self)
+        risk = self.spec.risk
+        overload = self.overload()
+        for lab in self.active_labs:
+            expected = hazard.incident_hazard(
+                risk.hazard_per_year_2023, risk.hazard_growth_per_oom,
+                lab.log10_effective - self.constants.reference_log10_flop, overload,
+                hazard.alignment_assurance(lab.safety_share, risk.safety_half_share, overload),
+                risk.unreviewed_hazard, lab.state.unreviewed)
+            assert repr(lab.hazard) == repr(expected)
+            checked.append(lab.hazard)
+
+    monkeypatch.setattr(TakeoffModel, "_incidents", checked_incidents)
+    for name in ("baseline", "coordinated-pause", "rsi-startup"):
+        TakeoffModel(load_scenario(name), seed=0, record=False).run()
+    assert len(checked) > 1000
+
+
+def test_export_terms_memo_returns_what_the_functions_give_now(monkeypatch):
+    """export_terms keeps each jurisdiction's terms until the next of its controls starts:
+    every answer is the export functions' value at that year."""
+    real = TakeoffModel.export_terms
+    checked = []
+
+    def checked_terms(self, jurisdiction):
+        terms = real(self, jurisdiction)
+        c = self.constants
+        assert terms == (dyn.export_price_multiplier(c, jurisdiction, self.year),
+                         dyn.export_stock_cap(c, jurisdiction, self.year))
+        checked.append(terms)
+        return terms
+
+    monkeypatch.setattr(TakeoffModel, "export_terms", checked_terms)
+    for name in ("baseline", "compute-governance"):
+        TakeoffModel(load_scenario(name), seed=0, record=False).run()
+    assert len(checked) > 100

@@ -8,6 +8,7 @@ import math
 import mesa
 
 from ixsim.sim import continuous as dyn
+from ixsim.sim.agents.regulator import PAUSE
 from ixsim.sim.dynamics.growth import MIN_PACE_OOM_PER_YEAR
 from ixsim.sim.events import EventKind
 from ixsim.sim.kernel import plan_spending
@@ -94,8 +95,10 @@ class Lab(mesa.Agent):
             m.enter(self)
         gap = m.rival_gaps.get(self.index, math.inf)  # m.rival_gap_months(self)
         regulator = m.regulators.get(self.jurisdiction)  # m.regulator_for(self.jurisdiction)
-        paused = regulator is not None and regulator.pauses() and not self.evading
-        closeness = max(0.0, 1.0 - gap / self.strategy.race_window_months)
+        # regulator.pauses(), without its call
+        paused = regulator is not None and regulator.level >= PAUSE and not self.evading
+        closeness = 1.0 - gap / self.strategy.race_window_months
+        closeness = closeness if closeness > 0.0 else 0.0  # max(0.0, closeness)
         if (closeness, paused) != self._split_for:  # most months: last month's split stands
             self.split_compute(closeness, paused)
         if paused:  # no new compute while paused: spending replaces what wears out
@@ -106,14 +109,18 @@ class Lab(mesa.Agent):
             # spend_rule now and at the step's end; build-out bounds how fast spending can rise
             # (data centres and power take years): fused in sim/kernel.py
             next_year = m.year + m.dt
+            next_world_product = m._gwp.get(next_year)  # m.gwp_at's memo, without its call
+            if next_world_product is None:
+                next_world_product = m.gwp_at(next_year)
             plan_spending(m.constants, self.state, m.year, m.world_product, next_year,
-                          m.gwp_at(next_year))
+                          next_world_product)
         if self.relocating_to is not None:
             if m.year < self.relocated_year - 1e-9:
                 return
             m.log_event(EventKind.RELOCATED, self.index, 0.0, jurisdiction=self.relocating_to,
                         detail=f"{self.jurisdiction} -> {self.relocating_to}")
             self.jurisdiction, self.relocating_to = self.relocating_to, None
+            m.roster_changes += 1
         if not self.training:
             self.start_run()
 
@@ -130,7 +137,7 @@ class Lab(mesa.Agent):
         self.evading = False  # decided afresh for each run
         months = self.run_length_months()
         planned = dyn.planned_run_flop(self.state, months)
-        regulator = m.regulator_for(self.jurisdiction)
+        regulator = m.regulators.get(self.jurisdiction)  # m.regulator_for(self.jurisdiction)
         delay, cap = regulator.terms(planned) if regulator is not None else (0.0, math.inf)
         if delay > 0 or cap < planned:
             choice, target = self.respond(planned, delay, cap)
@@ -151,12 +158,15 @@ class Lab(mesa.Agent):
                     return
                 delay, cap = 0.0, math.inf
         self.training = True
-        waits = m.steps_in(delay / 12.0)  # delays and run lengths are in time, not steps
+        # delays and run lengths are in time, not steps: m.steps_in of each, without its call
+        dt = m.dt
+        waits = int(round(delay / 12.0 / dt + 1e-9))
         self.run_from_step = m.step_index + waits
-        self.run_end_step = self.run_from_step + max(1, m.steps_in(months / 12.0))
+        steps = int(round(months / 12.0 / dt + 1e-9))
+        self.run_end_step = self.run_from_step + (steps if steps > 1 else 1)
         self.run_ln_software = self.state.ln_software
         self.run_flop = 0.0
-        at_start = planned * math.exp(self.state.growth * waits * m.dt)  # compute grows while it waits
+        at_start = planned * math.exp(self.state.growth * waits * dt)  # compute grows while it waits
         self.run_scale = min(1.0, cap / at_start) if at_start > 0 else 1.0
         self.run_cap = cap  # FLOP: the run stops accruing there even if the split shifts
         governed = at_start * self.run_scale

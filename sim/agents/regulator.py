@@ -110,9 +110,13 @@ class Regulator(mesa.Agent):
                 self.schedule(self.level + 1, s.lag_years, "public concern")
             elif m.milestone_news:
                 self.schedule(self.level + 1, s.lag_years, "half of AI R&D automated")
-        if (self.level > 0 and not self.treaty and s.repeal_per_year > 0
-                and m.uniform() < self.repeal_chance):
-            self.level -= 1
-            self.pending = None
-            m.log_event(EventKind.POLICY_REPEAL, WORLD, self.level, jurisdiction=self.jurisdiction,
-                        level=self.level, detail=f"{self.jurisdiction}: back to {self.level_name}")
+        if self.level > 0 and not self.treaty and s.repeal_per_year > 0:
+            draw = next(m._uniforms, None)  # m.uniform(), without its call
+            if draw is None:
+                draw = m.uniform()
+            if draw < self.repeal_chance:
+                self.level -= 1
+                self.pending = None
+                m.log_event(EventKind.POLICY_REPEAL, WORLD, self.level,
+                            jurisdiction=self.jurisdiction, level=self.level,
+                            detail=f"{self.jurisdiction}: back to {self.level_name}")
