@@ -1,23 +1,25 @@
 """The priors of the horizon mapping, from the backtest's joint fit to the METR rows.
 
-``capability.oom_per_horizon_doubling`` (d) and ``capability.reference_horizon_minutes`` (h0)
-are fitted to the dated METR rows 2023-25 (CAL-5c; docs/backtest.md section 2). Their priors in
+The backtest's free parameters y = FREE (``capability.reference_horizon_minutes`` and the
+post-training step's size and place, ``post_training_gain`` and ``post_training_gain_oom``) are
+fitted to the dated METR rows 2023-25 (CAL-5c; docs/backtest.md section 2). Their priors in
 ``data/priors.toml`` are lognormals centred on the baseline's fitted values, and this module
 says how wide and how correlated:
 
 1. The likelihood's curvature. With z_i the backtest's residual of counted row i (ln model -
-   ln observed, over the row's 95%-interval sigma), the Jacobian J_y = dz/d(ln d, ln h0) at the
+   ln observed, over the row's 95%-interval sigma), the Jacobian J_y = dz/d(ln y) at the
    baseline (central differences) gives the Fisher covariance (J_y^T J_y)^-1.
-2. The Birge ratio. The rows scatter more than their intervals allow (the backtest fails on o3
-   at -3.3 sigma): chi^2 / (n - 2) of the horizon rows at the free best fit scales that
-   covariance (its square root scales the sds).
+2. The Birge ratio. The rows scatter a little more than their intervals allow: chi^2 /
+   (n - len(FREE)) of the horizon rows at the free best fit scales that covariance (its square
+   root scales the sds).
 3. What the other priors pass on. Every other prior moves the 2023-25 effective-compute path
    the horizons are read from: J_x = dz/d(normal score) of each prior, a central difference
    between its 16% and 84% quantiles (normal score -1 and +1) with everything else at the
-   baseline. Refitting (d, h0) to absorb such a move shifts them by B = -(J_y^T J_y)^-1 J_y^T
-   J_x per unit normal score (the linearised, Gauss-Newton refit).
+   baseline (the long-run slope ``oom_per_horizon_doubling`` among them). Refitting y to absorb
+   such a move shifts it by B = -(J_y^T J_y)^-1 J_y^T J_x per unit normal score (the
+   linearised, Gauss-Newton refit).
 
-Together, in normal scores zeta of the other priors (copula correlation C) and logs of (d, h0):
+Together, in normal scores zeta of the other priors (copula correlation C) and logs of y:
 
     ln y = ln y0 + B zeta + e,   e ~ N(0, birge^2 (J_y^T J_y)^-1)
     cov(ln y) = B C B^T + birge^2 (J_y^T J_y)^-1      (the lognormals' s: sqrt of its diagonal)
@@ -41,7 +43,8 @@ FREE = ("capability.reference_horizon_minutes", "capability.post_training_gain",
 # ixsim assumption: a copula rho below 0.1 in size changes a sweep's joint draws by less than
 # the Monte Carlo noise of a few hundred runs; such pairs are left independent in the file.
 CORRELATION_FLOOR = 0.1
-LN_STEP = 0.03  # central-difference step in ln d and ln h0 (J_y is linear well beyond it)
+LN_STEP = 0.03  # central-difference step in the ln of each FREE parameter (J_y is linear well
+# beyond it)
 NORMAL_SCORE = 1.0  # each other prior is moved to its Phi(-1) and Phi(+1) quantiles
 
 
@@ -49,7 +52,7 @@ NORMAL_SCORE = 1.0  # each other prior is moved to its Phi(-1) and Phi(+1) quant
 class HorizonPrior:
     centre: dict[str, float]  # the scenario's fitted values (the lognormals' medians)
     n_rows: int  # counted rows in the likelihood
-    n_horizon_rows: int  # rows that depend on (d, h0): the METR rows
+    n_horizon_rows: int  # rows that depend on the FREE parameters: the METR rows
     fisher_sd: tuple[float, ...]  # sd of the ln of each FREE parameter from the intervals alone
     fisher_rho: dict[tuple[str, str], float]  # their correlations from the intervals alone
     chi2: float  # of the horizon rows at the free best fit
