@@ -517,7 +517,7 @@ def all_passed(checks: list[Check]) -> bool:
 # Observations: fit, predictions, constrained or prior
 
 # The fit's free parameters: they map effective compute to METR horizons, which is what the
-# horizon rows identify (the level and the slope of ln horizon against ln effective compute).
+# horizon rows identify (the level of ln horizon and the 2024-25 step above the long-run slope).
 FREE_PARAMETERS = ("capability.reference_horizon_minutes", "capability.post_training_gain",
                    "capability.post_training_gain_oom")
 FREE_WHY = ("they map effective compute to METR horizons (horizon = reference x 2^(OOM above "
