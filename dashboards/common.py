@@ -39,6 +39,24 @@ def notice(text: str, kind: str = "info") -> pn.pane.Alert:
     return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width")
 
 
+def without_store(intro: pn.viewable.Viewable, purpose: str) -> pn.Column:
+    """A store page's body when the app was started without --store: its intro and how to
+    start it with one (``purpose``, e.g. "to see sweeps")."""
+    return pn.Column(intro, notice("The app was started without --store: start it with "
+                                   f"`ixsim serve --store DIR` {purpose}.", "warning"),
+                     sizing_mode="stretch_width")
+
+
+def sync_and_poll(pairs: tuple[tuple[Any, str], ...], poll: Callable[[], None],
+                  period_ms: int) -> None:
+    """``url_sync`` each (widget, name) in ``pairs``, then call ``poll`` every ``period_ms``
+    while a browser session is open (store pages refresh as sweeps write)."""
+    for widget, name in pairs:
+        url_sync(widget, name)
+    if pn.state.curdoc is not None:
+        pn.state.add_periodic_callback(poll, period=period_ms)
+
+
 def error_lines(lines: list[str]) -> str:
     """Error lines (``error: FILE: field: problem``) as Markdown for an Alert pane."""
     return "\n".join(f"- `{line}`" if "`" not in line else f"- {line}" for line in lines)

@@ -85,16 +85,12 @@ class Column:
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """Weighted quantile, NaN (a date never reached) counted as later than every year."""
-    v = np.where(np.isnan(values), np.inf, values)
-    keep = weights > 0
-    if not keep.any():
-        return math.nan
-    v, w = v[keep], weights[keep]
-    order = np.argsort(v, kind="stable")
-    cum = np.cumsum(w[order]) / w.sum()
-    out = v[order][min(int((cum < q).sum()), len(v) - 1)]
-    return math.nan if math.isinf(out) else float(out)
+    """``analysis.forecast.weighted_quantiles`` at ``q``, a date never reached counted as later
+    than every year; NaN for the table when the quantile is itself such a date."""
+    from ixsim.analysis.forecast import weighted_quantiles
+
+    out = weighted_quantiles(values, weights, (q,))[q]
+    return math.nan if math.isinf(out) else out
 
 
 class Compare:

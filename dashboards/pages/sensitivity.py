@@ -16,7 +16,7 @@ import panel as pn
 
 from ixsim.analysis import sensitivity as sa
 from ixsim.dashboards import store_data as sd
-from ixsim.dashboards.common import caption, downloads, notice, url_sync
+from ixsim.dashboards.common import caption, downloads, notice, sync_and_poll, without_store
 from ixsim.dashboards.context import AppContext
 from ixsim.dashboards.store_figures import (message_figure, scatter_figure, tornado_figure)
 
@@ -94,14 +94,9 @@ class SensitivityPage:
         self.find.on_click(lambda e: self._apply_condition())
         self.condition.param.watch(lambda e: self._apply_condition(), "value")
         self._load()
-        url_sync(self.sweep, "sweep")
-        url_sync(self.output, "output")
-        url_sync(self.lever_set, "lever_set")
-        url_sync(self.x, "x")
-        url_sync(self.y, "y")
-        url_sync(self.condition, "condition")
-        if pn.state.curdoc is not None:
-            pn.state.add_periodic_callback(self._poll, period=REFRESH_MS)
+        sync_and_poll(((self.sweep, "sweep"), (self.output, "output"),
+                       (self.lever_set, "lever_set"), (self.x, "x"), (self.y, "y"),
+                       (self.condition, "condition")), self._poll, REFRESH_MS)
         self.layout = self._layout(bool(names))
 
     # --- data ---------------------------------------------------------------------------------
@@ -296,9 +291,7 @@ class SensitivityPage:
             "of the parameters where something you care about happens.",
             sizing_mode="stretch_width")
         if self.ctx.store is None:
-            return pn.Column(intro, notice("The app was started without --store: start it with "
-                                           "`ixsim serve --store DIR` to see sweeps.", "warning"),
-                             sizing_mode="stretch_width")
+            return without_store(intro, "to see sweeps")
         if not has_sweeps:
             return pn.Column(intro, notice("No sweep in the store yet: start one on the Sweeps "
                                            "page (a sobol or morris sweep gives the indices).",

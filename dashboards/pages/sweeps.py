@@ -22,7 +22,7 @@ import panel as pn
 
 from ixsim.dashboards import store_data as sd
 from ixsim.dashboards import store_jobs
-from ixsim.dashboards.common import caption, csv_download, notice, url_sync
+from ixsim.dashboards.common import caption, csv_download, notice, url_sync, without_store
 from ixsim.dashboards.context import AppContext, StorePathError
 
 SLUG = "sweeps"
@@ -377,9 +377,7 @@ class SweepsPage:
             "outcomes spread. Start one here, watch it run, stop it and continue later.",
             sizing_mode="stretch_width")
         if self.ctx.store is None:
-            return pn.Column(intro, notice("The app was started without --store: start it with "
-                                           "`ixsim serve --store DIR` to run sweeps.", "warning"),
-                             sizing_mode="stretch_width")
+            return without_store(intro, "to run sweeps")
         return pn.Column(
             intro,
             self.mode,

@@ -15,7 +15,7 @@ import panel as pn
 
 from ixsim.analysis import sensitivity as sa
 from ixsim.dashboards import store_data as sd
-from ixsim.dashboards.common import caption, downloads, notice, url_sync
+from ixsim.dashboards.common import caption, downloads, notice, sync_and_poll, without_store
 from ixsim.dashboards.context import AppContext
 from ixsim.dashboards.store_figures import message_figure, timeline_figure
 
@@ -59,12 +59,8 @@ class TimelinesPage:
         self.levers.param.watch(lambda e: self._draw(), "value")
         self.compare.param.watch(lambda e: self._draw(), "value")
         self._load()
-        url_sync(self.sweep, "sweep")
-        url_sync(self.metric, "date")
-        url_sync(self.levers, "levers")
-        url_sync(self.compare, "compare")
-        if pn.state.curdoc is not None:
-            pn.state.add_periodic_callback(self._poll, period=REFRESH_MS)
+        sync_and_poll(((self.sweep, "sweep"), (self.metric, "date"), (self.levers, "levers"),
+                       (self.compare, "compare")), self._poll, REFRESH_MS)
         self.layout = self._layout(bool(names))
 
     # --- data ---------------------------------------------------------------------------------
@@ -245,9 +241,7 @@ class TimelinesPage:
             "the uncertain parameters; this page shows how the date spreads over the runs, for "
             "each set of policy levers.", sizing_mode="stretch_width")
         if self.ctx.store is None:
-            return pn.Column(intro, notice("The app was started without --store: start it with "
-                                           "`ixsim serve --store DIR` to see sweeps.", "warning"),
-                             sizing_mode="stretch_width")
+            return without_store(intro, "to see sweeps")
         if not has_sweeps:
             return pn.Column(intro, notice("No finished or running sweep in the store yet: start "
                                            "one on the Sweeps page.", "info"),

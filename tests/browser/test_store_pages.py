@@ -249,7 +249,8 @@ def test_a_sweep_cancelled_from_the_page_resumes_to_the_same_runs(tmp_path):
     from ixsim.analysis.sweep.spec import parse_sweep
     from ixsim.dashboards import store_jobs
 
-    spec = json.loads(json.dumps(load_sweep("forecast", samples=8).spec))
+    # 20 chunks of 2 runs: enough that the cancel lands while chunks remain (runs take ~25 ms)
+    spec = json.loads(json.dumps(load_sweep("forecast", samples=40).spec))
     spec["sweep"]["chunk_size"] = 2
     sweep = parse_sweep(spec, "test")
     path = tmp_path / "store" / "cut"
@@ -263,15 +264,15 @@ def test_a_sweep_cancelled_from_the_page_resumes_to_the_same_runs(tmp_path):
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["complete"] is False
     written = len(list((path / "runs").glob("chunk-*.parquet")))
-    assert 1 <= written < 4
+    assert 1 <= written < 20
     resumed = store_jobs.start(sweep, "cut", path, resume=True, workers=1)
     with pytest.raises(ValueError, match="already running"):  # one job per folder at a time
         store_jobs.start(sweep, "cut", path, resume=True, workers=1)
     resumed.thread.join(120)
     assert resumed.state == "done", resumed.describe()
-    assert resumed.already == 2 * written and resumed.done == 8 - 2 * written
+    assert resumed.already == 2 * written and resumed.done == 40 - 2 * written
     _, runs = load_runs(path)
-    assert list(runs["run_id"]) == list(range(8))
+    assert list(runs["run_id"]) == list(range(40))
 
 
 def test_timelines_link_restores_the_chosen_lever_set(store, serve_app, open_page):
