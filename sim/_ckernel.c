@@ -1,4 +1,5 @@
-/* C forms of two of sim/kernel.py's monthly laws: plan_spending and step_lab.
+/* C forms of four of sim/kernel.py's laws: step_lab, plan_spending, price_performance and
+ * review_needs.
  *
  * Optional: sim/kernel.py uses these when this module imports (and IXSIM_PURE_PYTHON is not
  * set), else its own Python functions, which stay the specification. Each function here
@@ -19,8 +20,9 @@
 #include <math.h>
 
 /* The Python forms (the fallbacks) and the laws' thresholds, given by sim/kernel.py (bind). */
-static PyObject *py_step_lab = NULL, *py_plan_spending = NULL;
-static double PHI_TINY, REL_MIN, K_ZERO, CD, NO_REVIEW_NEED, MAX_LN_GROWTH, SHARPNESS, LN10,
+static PyObject *py_step_lab = NULL, *py_plan_spending = NULL, *py_price_performance = NULL,
+    *py_review_needs = NULL;
+static double REVIEW_SOFTNESS, PHI_TINY, REL_MIN, K_ZERO, CD, NO_REVIEW_NEED, MAX_LN_GROWTH, SHARPNESS, LN10,
     MAX_DU_PER_SUBSTEP;
 static long long MAX_SUBSTEPS_PER_STEP;
 static Py_ssize_t fallbacks = 0; /* calls handed to the Python forms (for tests and profiling) */
@@ -36,7 +38,9 @@ static Py_ssize_t fallbacks = 0; /* calls handed to the Python forms (for tests 
     X(task_rho) X(labour0) X(labour_weight) X(compute_rho) X(ln_software) X(humans) \
     X(ai_researchers) X(research) X(ai_share) X(unreviewed) X(multiplier) X(reference_rate) \
     X(spend_ramp_per_step) X(revenue_reinvestment_share) X(revenue) X(log_spend_growth) \
-    X(max_spend_share_of_gwp)
+    X(max_spend_share_of_gwp) X(start_year) X(log_flop_per_s_per_usd_2023) \
+    X(log_price_performance_growth) X(log_price_performance_ceiling) X(log_utilisation_growth) \
+    X(log_utilisation_ceiling) X(log_task_hours_min) X(log_task_hours_max) X(log_review_hours)
 #define ENUM(name) N_##name,
 enum { NAMES(ENUM) N_COUNT };
 #define STRING(name) #name,
@@ -183,6 +187,117 @@ call_python(PyObject *function, PyObject *const *args, Py_ssize_t nargs)
     }
     fallbacks++;
     return PyObject_Vectorcall(function, args, (size_t)nargs, NULL);
+}
+
+/* C form of kernel.price_performance(c, year); same operations in the same order: the two
+   capped_log_growth terms (soft minimum of growth and ceiling, less its value at the start year,
+   which the Python form memoises and this one recomputes: the same value). */
+static PyObject *
+price_performance(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    int bad = 0;
+    if (nargs != 2)
+        goto fallback;
+    PyObject *c = args[0];
+    double year, start_year, log_p, growth_at[2], ceiling_at[2];
+    ARG(1, year);
+    GET(c, start_year, start_year);
+    GET(c, log_flop_per_s_per_usd_2023, log_p);
+    GET(c, log_price_performance_growth, growth_at[0]);
+    GET(c, log_price_performance_ceiling, ceiling_at[0]);
+    GET(c, log_utilisation_growth, growth_at[1]);
+    GET(c, log_utilisation_ceiling, ceiling_at[1]);
+    double p = SHARPNESS, tau = year - start_year;
+    for (int i = 0; i < 2; i++) {
+        double x = growth_at[i] * tau, ceiling = ceiling_at[i];
+        if (ceiling <= 0.0 || x <= 0.0) {
+            log_p += ceiling <= 0.0 ? (0.0 < x ? 0.0 : x) /* min(x, 0.0) */ : x;
+            continue;
+        }
+        double a = -p * x, b = -p * ceiling, top, low;
+        if (a >= b) { top = a; low = b; } else { top = b; low = a; }
+        double soft = DIV(-(top + LOG1P(EXP(low - top))), p);
+        if (0.0 >= b) { top = 0.0; low = b; } else { top = b; low = 0.0; }
+        double at_start = DIV(-(top + LOG1P(EXP(low - top))), p);
+        log_p += soft - at_start;
+    }
+    double result = EXP(log_p);
+    if (bad)
+        goto fallback;
+    return PyFloat_FromDouble(result);
+fallback:
+    return call_python(py_price_performance, args, nargs);
+}
+
+/* The float items of a tuple into out[] (at most max); -1 unless a tuple of exact floats. */
+static Py_ssize_t
+float_items(PyObject *tuple, double *out, Py_ssize_t max)
+{
+    if (!PyTuple_CheckExact(tuple) || PyTuple_GET_SIZE(tuple) > max)
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(tuple);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (as_double(PyTuple_GET_ITEM(tuple, i), &out[i]))
+            return -1;
+    return n;
+}
+
+/* obj.<name>'s float items (a tuple), as float_items; -1 (error cleared) if missing. */
+static Py_ssize_t
+get_items(PyObject *obj, int n, double *out, Py_ssize_t max)
+{
+    PyObject *v = PyObject_GetAttr(obj, name[n]);
+    if (v == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    Py_ssize_t count = float_items(v, out, max);
+    Py_DECREF(v);
+    return count;
+}
+
+#define MAX_CATEGORIES 64
+
+/* C form of kernel.review_needs(c, log_fit); same operations in the same order: cap.review_need
+   (a softplus of the unautomated share, capped at 1) for each R&D category, then for review. */
+static PyObject *
+review_needs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    int bad = 0;
+    if (nargs != 2)
+        goto fallback;
+    PyObject *c = args[0];
+    double log_fit, lo[MAX_CATEGORIES + 1], hi[MAX_CATEGORIES + 1], review[2];
+    ARG(1, log_fit);
+    Py_ssize_t n_lo = get_items(c, N_log_task_hours_min, lo, MAX_CATEGORIES);
+    Py_ssize_t n_hi = get_items(c, N_log_task_hours_max, hi, MAX_CATEGORIES);
+    if (n_lo < 0 || n_hi < 0 || get_items(c, N_log_review_hours, review, 2) != 2)
+        goto fallback;
+    Py_ssize_t n = n_lo < n_hi ? n_lo : n_hi; /* zip */
+    lo[n] = review[0];
+    hi[n] = review[1];
+    double softness = REVIEW_SOFTNESS, needs[MAX_CATEGORIES + 1];
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        double x = DIV(1.0 - DIV(log_fit - lo[i], hi[i] - lo[i]), softness);
+        double need = softness * (x > 0 ? x + LOG1P(EXP(-x)) : LOG1P(EXP(x)));
+        needs[i] = need < 1.0 ? need : 1.0;
+    }
+    if (bad)
+        goto fallback;
+    PyObject *list = PyList_New(n);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyFloat_FromDouble(needs[i]);
+        if (v == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, v);
+    }
+    return Py_BuildValue("(Nd)", list, needs[n]);
+fallback:
+    return call_python(py_review_needs, args, nargs);
 }
 
 /* C form of kernel.plan_spending(c, state, year, world_product, next_year, next_world_product);
@@ -589,20 +704,31 @@ error:
     return NULL;
 }
 
-/* bind(step_lab, plan_spending, thresholds): the Python forms to fall back on and the laws'
+/* bind(functions, constants): the Python forms to fall back on (a dict by name) and the laws'
    constants, as sim/kernel.py names them (a dict: the same numbers, never copied here). */
 static PyObject *
 bind(PyObject *module, PyObject *args)
 {
-    PyObject *step, *plan, *consts;
-    if (!PyArg_ParseTuple(args, "OOO!", &step, &plan, &PyDict_Type, &consts))
+    PyObject *functions, *consts;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyDict_Type, &functions, &PyDict_Type, &consts))
         return NULL;
+    struct { const char *key; PyObject **out; } forms[] = {
+        {"step_lab", &py_step_lab}, {"plan_spending", &py_plan_spending},
+        {"price_performance", &py_price_performance}, {"review_needs", &py_review_needs},
+    };
     struct { const char *key; double *out; } table[] = {
         {"PHI_TINY", &PHI_TINY}, {"REL_MIN", &REL_MIN}, {"K_ZERO", &K_ZERO}, {"CD", &CD},
         {"NO_REVIEW_NEED", &NO_REVIEW_NEED}, {"MAX_LN_GROWTH", &MAX_LN_GROWTH},
         {"SATURATION_SHARPNESS", &SHARPNESS}, {"LN10", &LN10},
-        {"MAX_DU_PER_SUBSTEP", &MAX_DU_PER_SUBSTEP},
+        {"MAX_DU_PER_SUBSTEP", &MAX_DU_PER_SUBSTEP}, {"REVIEW_SOFTNESS", &REVIEW_SOFTNESS},
     };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        PyObject *f = PyDict_GetItemString(functions, forms[i].key);
+        if (f == NULL || !PyCallable_Check(f)) {
+            PyErr_Format(PyExc_ValueError, "bind: %s must be a function", forms[i].key);
+            return NULL;
+        }
+    }
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         PyObject *v = PyDict_GetItemString(consts, table[i].key);
         if (v == NULL || !PyFloat_CheckExact(v)) {
@@ -619,10 +745,11 @@ bind(PyObject *module, PyObject *args)
     MAX_SUBSTEPS_PER_STEP = PyLong_AsLongLong(n);
     if (MAX_SUBSTEPS_PER_STEP == -1 && PyErr_Occurred())
         return NULL;
-    Py_INCREF(step);
-    Py_INCREF(plan);
-    Py_XSETREF(py_step_lab, step);
-    Py_XSETREF(py_plan_spending, plan);
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        PyObject *f = PyDict_GetItemString(functions, forms[i].key);
+        Py_INCREF(f);
+        Py_XSETREF(*forms[i].out, f);
+    }
     Py_RETURN_NONE;
 }
 
@@ -638,8 +765,12 @@ static PyMethodDef methods[] = {
      "C form of kernel.step_lab (same arguments, same results bit for bit)."},
     {"plan_spending", (PyCFunction)(void (*)(void))plan_spending, METH_FASTCALL,
      "C form of kernel.plan_spending (same arguments, same writes bit for bit)."},
-    {"bind", bind, METH_VARARGS, "bind(step_lab, plan_spending, constants): the Python forms "
-     "to fall back on and the laws' thresholds."},
+    {"price_performance", (PyCFunction)(void (*)(void))price_performance, METH_FASTCALL,
+     "C form of kernel.price_performance (same arguments, same result bit for bit)."},
+    {"review_needs", (PyCFunction)(void (*)(void))review_needs, METH_FASTCALL,
+     "C form of kernel.review_needs (same arguments, same results bit for bit)."},
+    {"bind", bind, METH_VARARGS, "bind(functions, constants): the Python forms to fall back "
+     "on and the laws' thresholds, by name."},
     {"fallback_count", fallback_count, METH_NOARGS,
      "Calls handed to the Python forms so far."},
     {NULL, NULL, 0, NULL},
@@ -647,7 +778,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "_ckernel",
-    "C forms of sim/kernel.py's step_lab and plan_spending (optional; see sim/kernel.py).",
+    "C forms of sim/kernel.py's step_lab, plan_spending, price_performance and review_needs "
+    "(optional; see sim/kernel.py).",
     -1, methods, NULL, NULL, NULL, NULL,
 };
 

@@ -356,7 +356,7 @@ def test_export_terms_memo_returns_what_the_functions_give_now(monkeypatch):
     assert len(checked) > 100
 
 
-# -- the C forms (sim/_ckernel.c) against the Python forms of sim/kernel.py -----------------------
+# -- the C forms (sim/_ckernel.c) against the Python forms of sim/kernel.py ----------------------
 
 
 def _ckernel():
@@ -385,11 +385,19 @@ def _same_call(python_form, c_form, c, state, args):
     assert _bits(b) == _bits(a)
 
 
-def _all_calls(monkeypatch, scenarios):
+def _all_calls(monkeypatch, scenarios, pure=None):
     """Every (constants, state before, arguments) of step_lab and of plan_spending in a run of
-    each scenario (seed 0), every month."""
+    each scenario (seed 0), every month; and, in ``pure`` where given, every (constants,
+    argument) of price_performance and review_needs."""
     steps, plans = [], []
     real_step, real_plan = kernel.step_lab, kernel.plan_spending
+    if pure is not None:
+        for name in ("price_performance", "review_needs"):
+            def spy(c, x, real=getattr(kernel, name), name=name):
+                pure.append((name, c, x))
+                return real(c, x)
+
+            monkeypatch.setattr(f"ixsim.sim.model.{name}", spy)
 
     def step_spy(c, state, *args):
         steps.append((c, copy.copy(state), args))
@@ -408,13 +416,17 @@ def _all_calls(monkeypatch, scenarios):
 
 def test_c_forms_are_the_python_forms_bit_for_bit_every_month(monkeypatch):
     ck = _ckernel()
-    steps, plans = _all_calls(monkeypatch, SCENARIOS)
+    pure = []
+    steps, plans = _all_calls(monkeypatch, SCENARIOS, pure)
     assert len(steps) > 1000 and len(plans) > 1000
+    assert {name for name, *_ in pure} == {"price_performance", "review_needs"}
     before = ck.fallback_count()
     for c, state, args in steps:
         _same_call(kernel.py_step_lab, ck.step_lab, c, state, args)
     for c, state, args in plans:
         _same_call(kernel.py_plan_spending, ck.plan_spending, c, state, args)
+    for name, c, x in pure:
+        assert repr(getattr(ck, name)(c, x)) == repr(getattr(kernel, f"py_{name}")(c, x))
     # the shipped scenarios run wholly in C: the comparison above is of C, not of a fallback
     assert ck.fallback_count() == before
 
@@ -462,5 +474,19 @@ def test_c_forms_fall_back_alike_on_unusual_inputs(monkeypatch):
             _same_call(kernel.py_step_lab, ck.step_lab, changed, state, args)
             changed = dataclasses.replace(c_plan, **{field: value})
             _same_call(kernel.py_plan_spending, ck.plan_spending, changed, state_plan, plan_args)
+    for x in (*odd, 2023.0, 1e5, -1e5):
+        for constants in (c, dataclasses.replace(c, log_utilisation_ceiling=0.0),
+                          dataclasses.replace(c, log_price_performance_ceiling=math.nan),
+                          dataclasses.replace(c, log_task_hours_max=c.log_task_hours_min),
+                          dataclasses.replace(c, log_review_hours=(1.0, 1.0)),
+                          dataclasses.replace(c, log_task_hours_min=())):
+            for name in ("price_performance", "review_needs"):
+                try:
+                    expected = repr(getattr(kernel, f"py_{name}")(constants, x))
+                except (ArithmeticError, ValueError) as error:
+                    with pytest.raises(type(error)):
+                        getattr(ck, name)(constants, x)
+                    continue
+                assert repr(getattr(ck, name)(constants, x)) == expected
     with pytest.raises(TypeError):  # a wrong call is Python's error too
         ck.step_lab(c, state)
