@@ -15,6 +15,12 @@ shipped scenarios and over edge cases. Branches that no shipped scenario takes i
 loop (a missing input, a Cobb-Douglas task mix, labour or compute weight 0 or 1) call the pure
 functions themselves, so they cannot drift. Change a law in ``sim/dynamics`` or
 ``sim/continuous.py`` and the same change is due here; that test fails until it is made.
+
+``step_lab``, ``plan_spending``, ``price_performance`` and ``review_needs`` have C forms in the
+optional extension ``sim/_ckernel.c`` (same operations, same order, same libm calls), used when it
+is built unless ``IXSIM_PURE_PYTHON=1``; the Python forms here stay importable as ``py_step_lab``
+and so on, and a change to one of them is due in the C form too (``tests/test_kernel.py`` compares
+the two bit for bit).
 """
 
 from __future__ import annotations
