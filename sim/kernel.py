@@ -15,11 +15,18 @@ shipped scenarios and over edge cases. Branches that no shipped scenario takes i
 loop (a missing input, a Cobb-Douglas task mix, labour or compute weight 0 or 1) call the pure
 functions themselves, so they cannot drift. Change a law in ``sim/dynamics`` or
 ``sim/continuous.py`` and the same change is due here; that test fails until it is made.
+
+``step_lab``, ``plan_spending``, ``price_performance`` and ``review_needs`` have C forms in the
+optional extension ``sim/_ckernel.c`` (same operations, same order, same libm calls), used when it
+is built unless ``IXSIM_PURE_PYTHON=1``; the Python forms here stay importable as ``py_step_lab``
+and so on, and a change to one of them is due in the C form too (``tests/test_kernel.py`` compares
+the two bit for bit).
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 from ixsim.sim import continuous
 from ixsim.sim.continuous import MAX_DU_PER_SUBSTEP, MAX_SUBSTEPS_PER_STEP, Constants, LabState
@@ -319,3 +326,30 @@ def price_performance(c: Constants, year: float) -> float:
 
 
 _AT_START: dict[float, float] = {}  # capped_log_growth's soft minimum at t = 0, by log ceiling
+
+
+# -- the C forms ---------------------------------------------------------------------------------
+# sim/_ckernel.c holds step_lab, plan_spending, price_performance and review_needs in C, the same operations in the same order
+# (bit for bit the same results; tests/test_kernel.py checks it). It is optional: built by
+# `pip install` where a C compiler is found. The Python forms above stay the specification and
+# what runs without it or with IXSIM_PURE_PYTHON=1; the C forms call them for anything out of the
+# ordinary (a non-float input, a non-finite libm input or result, a branch the Python form hands
+# to a pure law), so exceptions and rare branches are theirs.
+py_step_lab, py_plan_spending = step_lab, plan_spending
+py_price_performance, py_review_needs = price_performance, review_needs
+try:
+    from ixsim.sim import _ckernel
+except ImportError:  # not built (no C compiler at install): the Python forms
+    _ckernel = None
+if _ckernel is not None:  # bound even where unused, so tests can compare the two forms
+    _ckernel.bind({"step_lab": py_step_lab, "plan_spending": py_plan_spending,
+                   "price_performance": py_price_performance, "review_needs": py_review_needs}, {
+        "PHI_TINY": _PHI_TINY, "REL_MIN": _REL_MIN, "K_ZERO": _K_ZERO, "CD": _CD,
+        "NO_REVIEW_NEED": _NO_REVIEW_NEED, "MAX_LN_GROWTH": _MAX_LN_GROWTH,
+        "SATURATION_SHARPNESS": SATURATION_SHARPNESS, "LN10": LN10,
+        "MAX_DU_PER_SUBSTEP": MAX_DU_PER_SUBSTEP, "MAX_SUBSTEPS_PER_STEP": MAX_SUBSTEPS_PER_STEP,
+        "REVIEW_SOFTNESS": _REVIEW_SOFTNESS})
+USING_C = _ckernel is not None and os.environ.get("IXSIM_PURE_PYTHON", "") in ("", "0")
+if USING_C:
+    step_lab, plan_spending = _ckernel.step_lab, _ckernel.plan_spending
+    price_performance, review_needs = _ckernel.price_performance, _ckernel.review_needs

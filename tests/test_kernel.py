@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 
 import pytest
 
@@ -353,3 +354,139 @@ def test_export_terms_memo_returns_what_the_functions_give_now(monkeypatch):
     for name in ("baseline", "compute-governance"):
         TakeoffModel(load_scenario(name), seed=0, record=False).run()
     assert len(checked) > 100
+
+
+# -- the C forms (sim/_ckernel.c) against the Python forms of sim/kernel.py ----------------------
+
+
+def _ckernel():
+    """The C extension, bound by sim/kernel.py (also under IXSIM_PURE_PYTHON=1); skipped only
+    where it is not built, which CI (CI=true) does not allow."""
+    if kernel._ckernel is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("the C extension ixsim.sim._ckernel is not built (CI builds it)")
+        pytest.skip("the optional C extension ixsim.sim._ckernel is not built "
+                    "(no C compiler at install)")
+    return kernel._ckernel
+
+
+def _same_call(python_form, c_form, c, state, args):
+    """Both forms on copies of ``state``: the same return (or exception type) and the same state,
+    bit for bit."""
+    a, b = copy.copy(state), copy.copy(state)
+    try:
+        expected = python_form(c, a, *args)
+    except (ArithmeticError, ValueError, RuntimeError) as error:
+        with pytest.raises(type(error)):
+            c_form(c, b, *args)
+        return
+    got = c_form(c, b, *args)
+    assert repr(got) == repr(expected)
+    assert _bits(b) == _bits(a)
+
+
+def _all_calls(monkeypatch, scenarios, pure=None):
+    """Every (constants, state before, arguments) of step_lab and of plan_spending in a run of
+    each scenario (seed 0), every month; and, in ``pure`` where given, every (constants,
+    argument) of price_performance and review_needs."""
+    steps, plans = [], []
+    real_step, real_plan = kernel.step_lab, kernel.plan_spending
+    if pure is not None:
+        for name in ("price_performance", "review_needs"):
+            def spy(c, x, real=getattr(kernel, name), name=name):
+                pure.append((name, c, x))
+                return real(c, x)
+
+            monkeypatch.setattr(f"ixsim.sim.model.{name}", spy)
+
+    def step_spy(c, state, *args):
+        steps.append((c, copy.copy(state), args))
+        return real_step(c, state, *args)
+
+    def plan_spy(c, state, *args):
+        plans.append((c, copy.copy(state), args))
+        return real_plan(c, state, *args)
+
+    monkeypatch.setattr("ixsim.sim.model.step_lab", step_spy)
+    monkeypatch.setattr("ixsim.sim.agents.lab.plan_spending", plan_spy)
+    for scenario in scenarios:
+        TakeoffModel(load_scenario(scenario), seed=0, record=False).run()
+    return steps, plans
+
+
+def test_c_forms_are_the_python_forms_bit_for_bit_every_month(monkeypatch):
+    ck = _ckernel()
+    pure = []
+    steps, plans = _all_calls(monkeypatch, SCENARIOS, pure)
+    assert len(steps) > 1000 and len(plans) > 1000
+    assert {name for name, *_ in pure} == {"price_performance", "review_needs"}
+    before = ck.fallback_count()
+    for c, state, args in steps:
+        _same_call(kernel.py_step_lab, ck.step_lab, c, state, args)
+    for c, state, args in plans:
+        _same_call(kernel.py_plan_spending, ck.plan_spending, c, state, args)
+    for name, c, x in pure:
+        assert repr(getattr(ck, name)(c, x)) == repr(getattr(kernel, f"py_{name}")(c, x))
+    # the shipped scenarios run wholly in C: the comparison above is of C, not of a fallback
+    assert ck.fallback_count() == before
+
+
+@pytest.mark.parametrize("case", list(_edge_cases()), ids=lambda case: case[0])
+def test_c_step_lab_is_the_python_form_at_the_laws_edges(case):
+    ck = _ckernel()
+    _, c, state, (jurisdiction, year, p_now, p_next, humans, spill_rate, spill_slope) = case
+    args = (year, p_now, p_next, humans, spill_rate, spill_slope,
+            dyn.export_price_multiplier(c, jurisdiction, year),
+            dyn.export_stock_cap(c, jurisdiction, year))
+    _same_call(kernel.py_step_lab, ck.step_lab, c, state, args)
+
+
+def test_c_forms_fall_back_alike_on_unusual_inputs(monkeypatch):
+    """Ints, NaN, infinities, zeros and negatives: the C forms give what the Python forms give,
+    or raise the same exception."""
+    ck = _ckernel()
+    steps, plans = _all_calls(monkeypatch, [BASELINE])
+    c, state, args = steps[len(steps) // 2]
+    _, c_plan, state_plan, plan_args = (None, *plans[len(plans) // 2])
+    odd = (0, 1, -1.0, 0.0, -0.0, math.nan, math.inf, -math.inf, 1e308, 5e-324)
+    for i in range(len(args)):
+        for value in odd:
+            _same_call(kernel.py_step_lab, ck.step_lab, c, state,
+                       args[:i] + (value,) + args[i + 1:])
+    for i in range(len(plan_args)):
+        for value in odd:
+            _same_call(kernel.py_plan_spending, ck.plan_spending, c_plan, state_plan,
+                       plan_args[:i] + (value,) + plan_args[i + 1:])
+    for field in ("stock", "ln_software", "spend_now", "spend_next", "share_inference",
+                  "share_experiments", "review_need", "rnd_handover", "rnd_handover_target",
+                  "spend0", "revenue", "entered_year"):
+        for value in odd:
+            changed = dataclasses.replace(state, **{field: value})
+            _same_call(kernel.py_step_lab, ck.step_lab, c, changed, args)
+            changed = dataclasses.replace(state_plan, **{field: value})
+            _same_call(kernel.py_plan_spending, ck.plan_spending, c_plan, changed, plan_args)
+    for field in ("dt", "inference_flop_per_s_per_researcher", "compute0", "labour0",
+                  "rate_per_year", "beta", "research_exponent", "ai_parallel_exponent",
+                  "reference_rate", "ln_software_ceiling", "spend_ramp_per_step",
+                  "max_spend_share_of_gwp", "log_spend_growth"):
+        for value in (0, 0.0, -1.0, math.nan, math.inf, 1e300):
+            changed = dataclasses.replace(c, **{field: value})
+            _same_call(kernel.py_step_lab, ck.step_lab, changed, state, args)
+            changed = dataclasses.replace(c_plan, **{field: value})
+            _same_call(kernel.py_plan_spending, ck.plan_spending, changed, state_plan, plan_args)
+    for x in (*odd, 2023.0, 1e5, -1e5):
+        for constants in (c, dataclasses.replace(c, log_utilisation_ceiling=0.0),
+                          dataclasses.replace(c, log_price_performance_ceiling=math.nan),
+                          dataclasses.replace(c, log_task_hours_max=c.log_task_hours_min),
+                          dataclasses.replace(c, log_review_hours=(1.0, 1.0)),
+                          dataclasses.replace(c, log_task_hours_min=())):
+            for name in ("price_performance", "review_needs"):
+                try:
+                    expected = repr(getattr(kernel, f"py_{name}")(constants, x))
+                except (ArithmeticError, ValueError) as error:
+                    with pytest.raises(type(error)):
+                        getattr(ck, name)(constants, x)
+                    continue
+                assert repr(getattr(ck, name)(constants, x)) == expected
+    with pytest.raises(TypeError):  # a wrong call is Python's error too
+        ck.step_lab(c, state)
