@@ -256,19 +256,23 @@ class Explorer:
             self.error.object = f"The run failed: {type(exc).__name__}: {exc}"
             self.error.visible = True
             return
-        self.error.visible = False
         self.result, self.run_spec = result, spec
         self.charts = plots.run_charts(result, self.observed,
                                        plots.initial_policy_levels(spec))
-        for key, chart in self.charts.items():
-            if key in self.views:
-                self.views[key].update(chart)
-        self.headline.object = headline_table(result.summary())
         changes = inputs.overrides(self.base, self.values())
         shown = ", ".join(f"{k} = {v:g}" for k, v in changes.items()) or "none"
-        self.status.object = (f"**{self.picker.select.value}**, seed {self.seed.value}; "
-                              f"changed: {shown}. Ran and drawn in "
-                              f"{1000 * (time.perf_counter() - started):.0f} ms.")
+        # one held patch: the browser never shows a status that names this run beside
+        # charts still drawn from the run before (Bokeh sends direct model changes on a later
+        # tick than Panel's own, so without the hold they can arrive in either order)
+        with pn.io.hold():
+            self.error.visible = False
+            for key, chart in self.charts.items():
+                if key in self.views:
+                    self.views[key].update(chart)
+            self.headline.object = headline_table(result.summary())
+            self.status.object = (f"**{self.picker.select.value}**, seed {self.seed.value}; "
+                                  f"changed: {shown}. Ran and drawn in "
+                                  f"{1000 * (time.perf_counter() - started):.0f} ms.")
 
     def _on_scenario(self, event: Any) -> None:
         try:
