@@ -106,21 +106,22 @@ def test_raising_r_never_delays_successor_training(spec, step, seed):
     """Holds where research inputs do not shrink and lab 0 leads: a larger lambda = r*beta then
     only speeds up the leading lab (R/R0 >= 1), and every later step follows monotonically.
 
-    Policy and racing are held fixed: both answer progress and can reverse the effect (faster
-    progress brings an earlier pause), which is a finding, not a bug. So is the software
+    Policy and racing are held fixed (no climb past today's level, no repeal): both answer
+    progress and can reverse the effect (faster progress brings an earlier pause, or keeps a
+    rule that a calmer world repeals), which is a finding, not a bug. So is the software
     coefficient (fit_window_years 0): refit to the observed 2023-25 rate, a larger r starts
     slower where research input grows, by design."""
     low = with_overrides(spec, {
         "software.fit_window_years": 0.0,
         **{f"regulators[{i}].max_level": r.initial_level for i, r in enumerate(spec.regulators)},
+        **{f"regulators[{i}].repeal_per_year": 0.0 for i in range(len(spec.regulators))},
         **{f"strategies.{name}.race_response": 0.0 for name in spec.strategies}})
     high = with_overrides(low, {"software.returns_r": min(10.0, spec.software.returns_r + step)})
     t_low = simulate(low, seed=seed).summary()["successor_training_year"]
     t_high = simulate(high, seed=seed).summary()["successor_training_year"]
     event("successor reached" if t_low is not None else "no successor before end")
     if t_low is not None:
-        # one step of slack: hypothesis found r 3 -> 4 (one lab, labour weight 0, flat research
-        # staff) reaching successor training one month later, with the post-training step on or
-        # off (2028.33 -> 2028.42; 2032.25 -> 2032.33): deployments sit on the monthly grid and a
-        # faster lab's qualifying run can land a step later in phase. An open finding.
-        assert t_high is not None and t_high <= t_low + 1.0 / low.meta.steps_per_year + 1e-9
+        # no slack: the one-month delay hypothesis once found (r 3 -> 4, 2026.67 -> 2026.75)
+        # was a US repeal of pre-deployment evaluations in the slower world (fewer incidents,
+        # a different draw), not the dynamics; repeal is held off above
+        assert t_high is not None and t_high <= t_low + 1e-9
