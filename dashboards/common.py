@@ -307,9 +307,10 @@ class BackgroundJob:
 
         def finish(result: Any) -> None:
             finished[0] = True
-            self.progress.visible = False
-            self.status.object = f"{what}: done in {time.perf_counter() - started:.1f} s"
-            done(result)
+            with pn.io.hold():  # the "done" line and what ``done`` draws arrive together
+                self.progress.visible = False
+                self.status.object = f"{what}: done in {time.perf_counter() - started:.1f} s"
+                done(result)
 
         def fail(message: str) -> None:
             finished[0] = True
